@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/rest"
+)
+
+// runActivity prints Process activity of a running server: a table like ps
+// by default, the raw JSON result with --json.
+func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("activity", stderr)
+	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	sessionID := fs.String("session", "", "only this session's processes and the session itself")
+	processesOnly := fs.Bool("processes-only", false, "only the processes (options 1)")
+	sessionsOnly := fs.Bool("sessions-only", false, "only the sessions (options 2)")
+	asJSON := fs.Bool("json", false, "print the raw JSON result of $activity")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *processesOnly && *sessionsOnly {
+		return &exitError{code: 2, msg: "activity: --processes-only and --sessions-only exclude each other"}
+	}
+	opts := fourd.ProcessesAndSessions
+	switch {
+	case *processesOnly:
+		opts = fourd.ProcessesOnly
+	case *sessionsOnly:
+		opts = fourd.SessionsOnly
+	}
+	client, err := rest.NewClient(*serverURL, nil)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	a, err := client.Activity(ctx, *sessionID, opts)
+	if err != nil {
+		return describeCallError(client.URL(), err)
+	}
+	if a == nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("no session %q on %s", *sessionID, client.URL())}
+	}
+	if *asJSON {
+		b, _ := a.MarshalJSON()
+		_, err := fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	return renderActivity(stdout, a, time.Now())
+}
+
+const defaultServerAddr = "127.0.0.1:8080"
+
+// describeCallError says plainly what went wrong reaching the server.
+func describeCallError(serverURL string, err error) error {
+	var fe *fourd.Error
+	var ue *url.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &fe):
+		return &exitError{code: 1, msg: fmt.Sprintf("%s answered: %s", serverURL, fe.Message)}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &exitError{code: 1, msg: fmt.Sprintf("%s did not answer in time", serverURL)}
+	case errors.As(err, &ue):
+		return &exitError{code: 1, msg: fmt.Sprintf("cannot reach the server at %s: %v (is 'fourd serve' running there?)", serverURL, rootCause(ue.Err))}
+	}
+	return &exitError{code: 1, msg: err.Error()}
+}
+
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// renderActivity writes the activity as two aligned tables, processes by
+// number and sessions oldest first. Running time is counted up to now.
+func renderActivity(w io.Writer, a *fourd.Activity, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if a.Processes != nil {
+		procs := append([]fourd.ProcessInfo(nil), a.Processes...)
+		sort.Slice(procs, func(i, j int) bool { return procs[i].Number < procs[j].Number })
+		fmt.Fprintf(tw, "PROCESSES (%d)\n", len(procs))
+		fmt.Fprintln(tw, "NUM\tID\tTYPE\tNAME\tSTATE\tSESSION USER\tRUNNING\tCPU TIME\tCPU")
+		for _, p := range procs {
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				p.Number, p.ID, p.Type, orDash(p.Name), p.State, sessionUser(p, a),
+				formatDuration(now.Sub(p.CreationDateTime)), formatSeconds(p.CPUTime), formatPercent(p.CPUUsage))
+		}
+	}
+	if a.Sessions != nil {
+		if a.Processes != nil {
+			fmt.Fprintln(tw)
+		}
+		sessions := append([]fourd.SessionInfo(nil), a.Sessions...)
+		sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].CreationDateTime.Before(sessions[j].CreationDateTime) })
+		fmt.Fprintf(tw, "SESSIONS (%d)\n", len(sessions))
+		fmt.Fprintln(tw, "ID\tTYPE\tUSER\tIP ADDRESS\tAGE\tIDLE\tEXPIRES IN\tPROCESSES")
+		for _, s := range sessions {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				s.ID, s.Type, userLabel(s), orDash(s.IPAddress),
+				formatDuration(now.Sub(s.CreationDateTime)), formatDuration(now.Sub(s.LastActivity)),
+				expiresIn(s, now), processCount(a, s.ID))
+		}
+	}
+	return tw.Flush()
+}
+
+func sessionUser(p fourd.ProcessInfo, a *fourd.Activity) string {
+	if p.SessionID == "" {
+		return "-"
+	}
+	s := p.Session
+	if s == nil {
+		s = a.Session(p.SessionID)
+	}
+	if s == nil {
+		return "-"
+	}
+	return userLabel(*s)
+}
+
+// userLabel names a session's user: its user name, "(guest)" for a REST
+// session nobody logged into, "(server)" for the stored-procedure session.
+func userLabel(s fourd.SessionInfo) string {
+	switch {
+	case s.UserName != "":
+		return s.UserName
+	case s.Type == fourd.SessionStoredProcedure:
+		return "(server)"
+	default:
+		return "(guest)"
+	}
+}
+
+func processCount(a *fourd.Activity, sessionID string) string {
+	if a.Processes == nil {
+		return "-"
+	}
+	n := 0
+	for _, p := range a.Processes {
+		if p.SessionID == sessionID {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+func expiresIn(s fourd.SessionInfo, now time.Time) string {
+	if s.Expiration.IsZero() {
+		return "never"
+	}
+	return formatDuration(s.Expiration.Sub(now))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// formatDuration writes d like ps's elapsed time: 45s, 12m03s, 3h04m05s, 2d03h04m.
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%02dm%02ds", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%dd%02dh%02dm", s/86400, s/3600%24, s/60%60)
+}
+
+func formatSeconds(f float64) string {
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(f, 'f', 3, 64), "0"), ".") + "s"
+}
+
+func formatPercent(f float64) string {
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+}

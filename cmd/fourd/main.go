@@ -1,0 +1,108 @@
+// Command fourd runs and inspects a fourd server.
+//
+//	fourd serve    [--addr 127.0.0.1:8080] [--data ./fourd-data] [--app-name fourd] ...
+//	fourd activity [--server URL] [--session ID] [--processes-only|--sessions-only] [--json]
+//	fourd version
+//
+// Every flag has an environment variable (FOURD_ADDR, FOURD_DATA, ...) that
+// sets its default; a flag given on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries an exit status and a message for main to print.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+const usage = `fourd: a 4D-style REST data server with a live process table.
+
+Usage:
+  fourd serve     run the server
+  fourd activity  show the processes and sessions of a running server (Process activity)
+  fourd version   print the version
+
+Run 'fourd <command> -h' for a command's flags.
+`
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(os.Stderr, "fourd:", ee.msg)
+		}
+		os.Exit(ee.code)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	default:
+		fmt.Fprintln(os.Stderr, "fourd:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches to a subcommand; tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
+	case "activity":
+		return runActivity(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "fourd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("fourd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, turning a bad flag into exit status 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+// env returns the environment variable's value, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}

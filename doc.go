@@ -1,0 +1,26 @@
+// Package fourd is the domain of fourd, a Go implementation of the runtime core
+// of a 4D Server: a REST data server whose every unit of work is a visible,
+// numbered process, whose clients hold sessions, and whose state can be
+// inspected at any moment through Process activity.
+//
+// This package reads like the specification. It holds the nouns and the 4D
+// constants with their 4D numeric values:
+//
+//   - Process: one unit of work (a REST request, a worker, the HTTP listener, ...),
+//     with its ProcessType, its ProcessState and the ProcessInfo snapshot that
+//     4D's Process info command returns.
+//   - Session: a client's session and the SessionInfo object that 4D's
+//     Session info command returns.
+//   - Activity: the result of 4D's Process activity command, built by
+//     ProcessActivity from a ProcessTable and a SessionStore.
+//   - Error: the one error vocabulary, mapped to HTTP statuses and to the 4D
+//     __ERROR envelope by the rest package.
+//
+// It imports nothing but the standard library. Implementations live in
+// packages named after their technology: inmem (the single-node process table
+// and session store), rest (the 4D REST API over net/http and its Go client),
+// server (assembles a running server), and cmd/fourd (the binary).
+//
+// Date-times are UTC with milliseconds (FormatTime); identifiers are 32
+// uppercase hexadecimal characters from crypto/rand (NewID).
+package fourd

@@ -1,0 +1,101 @@
+package fourd
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each names a class of failure the client can act on; the rest
+// package maps each to one HTTP status in a single table (see
+// docs/errors.md). Anything that is not a *Error is an internal error: it is
+// logged and the client sees a generic message.
+const (
+	EINVALID      = "invalid"       // malformed request: bad parameter, bad JSON, bad filter (400)
+	EUNAUTHORIZED = "unauthorized"  // permission refused (401; 4D never uses 403)
+	ESESSIONLIMIT = "session_limit" // maximum number of sessions reached (402)
+	ENOTFOUND     = "not_found"     // unknown resource, dataclass, entity, entity set, process or session (404)
+	EMETHOD       = "method"        // the resource exists but not for this HTTP method (405)
+	EQUOTA        = "quota"         // a quota is reached (429)
+	EUNAVAILABLE  = "unavailable"   // the server is shutting down (503)
+	EINTERNAL     = "internal"      // a real server fault (500)
+)
+
+// Component signatures written in the 4D __ERROR envelope.
+const (
+	// ComponentDB is 4D's database engine signature, used with 4D's own error numbers.
+	ComponentDB = "dbmg"
+	// ComponentServer is fourd's signature, used with fourd's own error numbers.
+	ComponentServer = "fourd"
+)
+
+// 4D and fourd error numbers (the envelope's errCode). The 4D numbers are
+// the ones 4D documents; the others are fourd's and are listed in
+// docs/errors.md.
+const (
+	ErrCodeEntitySetNotFound = 1802 // 4D: entity set not found
+
+	ErrCodeUnknownResource  = 9001 // fourd: no such REST resource
+	ErrCodeBadParameter     = 9002 // fourd: a query parameter has a bad value
+	ErrCodeMethodNotAllowed = 9003 // fourd: the resource exists but not for this HTTP method
+	ErrCodeUnknownProcess   = 9004 // fourd: no process with that number or ID
+	ErrCodeUnknownSession   = 9005 // fourd: no session with that ID
+	ErrCodeShuttingDown     = 9006 // fourd: the server is shutting down
+	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
+)
+
+// Error is an error meant to be seen by a client: a Code that says what kind
+// of failure it is, the 4D error number and component, and a message that
+// is safe to show. Err, when set, is the underlying cause; it is logged,
+// never shown.
+type Error struct {
+	Code      string // one of the E* constants
+	ErrCode   int    // the envelope's errCode
+	Component string // the envelope's componentSignature; ComponentServer when empty
+	Message   string // safe to show to the client
+	Err       error  // underlying cause, for logs and errors.Is; may be nil
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %v", e.Message, e.Err)
+	}
+	return e.Message
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns a *Error with the given code and 4D error number and a
+// formatted message.
+func Errorf(code string, errCode int, format string, args ...any) *Error {
+	return &Error{Code: code, ErrCode: errCode, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the client-safe message of the first *Error in err's
+// chain, or a generic message for any other error.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	default:
+		return "internal error"
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/fourd/fourd
+
+go 1.26.8

@@ -1,0 +1,125 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/fourd/fourd"
+)
+
+// Client calls a fourd server's REST API. It keeps the session cookie, so
+// that successive calls run in one session, as a 4D REST client does.
+// A Client is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	http *http.Client
+}
+
+// NewClient returns a client of the server at baseURL (for example
+// "http://127.0.0.1:8080"). httpClient may be nil; the client then uses its
+// own, with a cookie jar.
+func NewClient(baseURL string, httpClient *http.Client) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q: want http://host:port or https://host:port", baseURL)
+	}
+	if httpClient == nil {
+		jar, _ := cookiejar.New(nil) // cannot fail without options
+		httpClient = &http.Client{Jar: jar}
+	}
+	return &Client{base: u, http: httpClient}, nil
+}
+
+// URL returns the server's base URL.
+func (c *Client) URL() string { return c.base.String() }
+
+// SessionID returns the ID of the client's session, once a call has made
+// one, or "".
+func (c *Client) SessionID(appName string) string {
+	if c.http.Jar == nil {
+		return ""
+	}
+	for _, ck := range c.http.Jar.Cookies(c.base) {
+		if ck.Name == "4DSID_"+appName {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// Activity calls GET /rest/$activity: Process activity on the server. It
+// returns nil, and no error, for an unknown session, as the command returns
+// null.
+func (c *Client) Activity(ctx context.Context, sessionID string, opts fourd.ActivityOptions) (*fourd.Activity, error) {
+	q := url.Values{}
+	if sessionID != "" {
+		q.Set("sessionID", sessionID)
+	}
+	if opts != fourd.ProcessesAndSessions {
+		q.Set("options", strconv.Itoa(int(opts)))
+	}
+	body, err := c.get(ctx, "/rest/$activity", q)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return nil, nil
+	}
+	var a fourd.Activity
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, fmt.Errorf("decode $activity: %w", err)
+	}
+	return &a, nil
+}
+
+// get sends a GET and returns the body of a 2xx answer; any other answer
+// becomes a *fourd.Error read from the __ERROR envelope.
+func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	return c.do(req)
+}
+
+func (c *Client) do(req *http.Request) ([]byte, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", req.URL.Path, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return body, nil
+	}
+	return nil, decodeError(resp.StatusCode, body)
+}
+
+// decodeError turns an error answer into a *fourd.Error.
+func decodeError(status int, body []byte) error {
+	e := &fourd.Error{Code: codeForStatus(status), Component: fourd.ComponentServer}
+	var env ErrorEnvelope
+	if json.Unmarshal(body, &env) == nil && len(env.Errors) > 0 {
+		e.Message = env.Errors[0].Message
+		e.ErrCode = env.Errors[0].ErrCode
+		e.Component = env.Errors[0].ComponentSignature
+	} else {
+		e.Message = fmt.Sprintf("HTTP %d: %s", status, strings.TrimSpace(string(body)))
+	}
+	return e
+}

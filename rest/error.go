@@ -1,0 +1,88 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/fourd/fourd"
+)
+
+// statuses maps each fourd error code to its HTTP status: the one table,
+// following docs/decisions.md (4D uses 401 for refusals, never 403).
+var statuses = map[string]int{
+	fourd.EINVALID:      http.StatusBadRequest,
+	fourd.EUNAUTHORIZED: http.StatusUnauthorized,
+	fourd.ESESSIONLIMIT: http.StatusPaymentRequired,
+	fourd.ENOTFOUND:     http.StatusNotFound,
+	fourd.EMETHOD:       http.StatusMethodNotAllowed,
+	fourd.EQUOTA:        http.StatusTooManyRequests,
+	fourd.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	fourd.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// StatusCode returns the HTTP status for err's fourd error code.
+func StatusCode(err error) int {
+	if s, ok := statuses[fourd.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// codeForStatus is the reverse table, for the client.
+func codeForStatus(status int) string {
+	for code, s := range statuses {
+		if s == status {
+			return code
+		}
+	}
+	return fourd.EINTERNAL
+}
+
+// ErrorItem is one element of the 4D __ERROR envelope.
+type ErrorItem struct {
+	Message            string `json:"message"`
+	ComponentSignature string `json:"componentSignature"`
+	ErrCode            int    `json:"errCode"`
+}
+
+// ErrorEnvelope is 4D's error body: the most specific error first.
+type ErrorEnvelope struct {
+	Errors []ErrorItem `json:"__ERROR"`
+}
+
+// writeError writes err in the __ERROR envelope. An error that is not a
+// *fourd.Error is internal: it is logged with the process ID of the request,
+// and the client sees only a generic message naming that ID.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	status := StatusCode(err)
+	var item ErrorItem
+	var fe *fourd.Error
+	if errors.As(err, &fe) && fe.Code != fourd.EINTERNAL {
+		item = ErrorItem{Message: fe.Message, ComponentSignature: fe.Component, ErrCode: fe.ErrCode}
+		if item.ComponentSignature == "" {
+			item.ComponentSignature = fourd.ComponentServer
+		}
+		if fe.Code == fourd.EMETHOD {
+			w.Header().Set("Allow", fe.Err.Error())
+		}
+	} else {
+		status = http.StatusInternalServerError
+		ref := ""
+		if p := fourd.CurrentProcess(r.Context()); p != nil {
+			ref = " (process ID " + strconv.FormatInt(p.ID(), 10) + ")"
+		}
+		logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "ref", ref, "err", err)
+		item = ErrorItem{Message: "internal error" + ref + ": see the server log", ComponentSignature: fourd.ComponentServer, ErrCode: fourd.ErrCodeInternal}
+	}
+	body, merr := json.Marshal(ErrorEnvelope{Errors: []ErrorItem{item}})
+	if merr != nil { // cannot happen: strings and ints only
+		body = []byte(`{"__ERROR":[]}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,93 @@
+package rest
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/fourd/fourd"
+)
+
+// Handler serves the 4D REST API under /rest/.
+//
+// Set the exported fields, then call Init (NewHandler does both). A Handler
+// is safe for concurrent use.
+type Handler struct {
+	Processes fourd.ProcessTable // required
+	Sessions  fourd.SessionStore // required
+	// AppName names the session cookie: 4DSID_<AppName>.
+	AppName string
+	// IdleTimeout is a new REST session's idle lifetime (default
+	// fourd.DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// Now is the clock for sessions; time.Now by default.
+	Now func() time.Time
+	// Logger receives internal errors; slog.Default() by default.
+	Logger *slog.Logger
+
+	mux     *http.ServeMux
+	handler http.Handler // mux behind sessions and process tracking
+}
+
+// NewHandler returns an initialised Handler over a process table and a
+// session store.
+func NewHandler(procs fourd.ProcessTable, sessions fourd.SessionStore, appName string) *Handler {
+	h := &Handler{Processes: procs, Sessions: sessions, AppName: appName}
+	h.Init()
+	return h
+}
+
+// Init sets defaults and builds the routes.
+func (h *Handler) Init() {
+	if h.AppName == "" {
+		h.AppName = "fourd"
+	}
+	if h.IdleTimeout <= 0 {
+		h.IdleTimeout = fourd.DefaultIdleTimeout
+	}
+	if h.Now == nil {
+		h.Now = time.Now
+	}
+	if h.Logger == nil {
+		h.Logger = slog.Default()
+	}
+	h.mux = http.NewServeMux()
+	h.route("/rest/$activity", http.MethodGet, h.getActivity)
+	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
+	}))
+	h.handler = h.withSession(h.withProcess(h.mux))
+}
+
+// CookieName returns the session cookie's name: 4DSID_<AppName>.
+func (h *Handler) CookieName() string { return "4DSID_" + h.AppName }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.handler.ServeHTTP(w, r)
+}
+
+// handlerFunc is the shape of every resource handler: it writes a success
+// response itself and returns any error for the adapter to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h *Handler) adapt(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			writeError(w, r, h.Logger, err)
+		}
+	})
+}
+
+// route registers f for path and method; other methods get 405 in the
+// envelope, with an Allow header.
+func (h *Handler) route(path, method string, f handlerFunc) {
+	h.mux.Handle(path, h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			return &fourd.Error{Code: fourd.EMETHOD, ErrCode: fourd.ErrCodeMethodNotAllowed,
+				Message: r.Method + " is not allowed on " + path + "; use " + method, Err: errors.New(method)}
+		}
+		return f(w, r)
+	}))
+}

@@ -1,0 +1,73 @@
+package rest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/fourd/fourd"
+)
+
+type sessionKey struct{}
+
+// RequestSession returns the session of the request being served.
+func RequestSession(r *http.Request) *fourd.Session {
+	s, _ := r.Context().Value(sessionKey{}).(*fourd.Session)
+	return s
+}
+
+// withSession finds the request's session from its cookie, or creates a new
+// guest REST session and sets the cookie; either way the session's idle
+// lifetime starts again.
+func (h *Handler) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := h.session(w, r)
+		if err != nil {
+			writeError(w, r, h.Logger, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(contextWithSession(r, s)))
+	})
+}
+
+func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Session, error) {
+	ctx := r.Context()
+	now := h.Now()
+	if c, err := r.Cookie(h.CookieName()); err == nil && fourd.ValidID(c.Value) {
+		s, err := h.Sessions.Session(ctx, strings.ToUpper(c.Value))
+		if err == nil {
+			return s, h.Sessions.Touch(ctx, s, now)
+		}
+		if fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			return nil, err
+		}
+	}
+	s := fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
+	s.IPAddress = clientIP(r)
+	s.UserAgent = r.UserAgent()
+	if err := h.Sessions.Create(ctx, s); err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     h.CookieName(),
+		Value:    s.ID,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteStrictMode,
+		Secure:   r.TLS != nil,
+	})
+	return s, nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func contextWithSession(r *http.Request, s *fourd.Session) context.Context {
+	return context.WithValue(r.Context(), sessionKey{}, s)
+}

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"regexp"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/rest"
+)
+
+// Defaults.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultAppName         = "fourd"
+	DefaultSweepInterval   = time.Second
+	DefaultSampleInterval  = time.Second
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+// Server is a fourd server. Set the exported fields after New and before
+// Open.
+type Server struct {
+	// Addr is the TCP address to listen on; "127.0.0.1:0" picks a free port.
+	Addr string
+	// DataDir is the data directory, created if missing.
+	DataDir string
+	// AppName names the session cookie 4DSID_<AppName>.
+	AppName string
+	// IdleTimeout is the idle lifetime of REST sessions.
+	IdleTimeout time.Duration
+	// SweepInterval is how often the timer process looks for expired sessions.
+	SweepInterval time.Duration
+	// SampleInterval is the CPU-usage window of the monitor process.
+	SampleInterval time.Duration
+	// ShutdownTimeout bounds Close: requests still running then are cut,
+	// processes still running are left behind (and logged).
+	ShutdownTimeout time.Duration
+	// Now is the clock of sessions and creation dates; time.Now by default.
+	// Tests inject their own.
+	Now func() time.Time
+	// Logger receives the server's structured logs.
+	Logger *slog.Logger
+
+	// Parts, made by New; they may be replaced before Open.
+	Processes *inmem.ProcessTable
+	Sessions  *inmem.SessionStore
+	Workers   *inmem.Workers
+
+	storedProcedure *fourd.Session
+	handler         *rest.Handler
+	httpServer      *http.Server
+	ln              net.Listener
+	mainProc        *fourd.Process
+	stop            chan struct{} // closed by Close: tells the main process to shut down
+	stopped         chan struct{} // closed when the main process has shut everything down
+	internal        sync.WaitGroup
+	closeOnce       sync.Once
+	closeErr        error
+	opened          bool
+}
+
+// New returns a server with the defaults set.
+func New() *Server {
+	return &Server{
+		Addr:            DefaultAddr,
+		AppName:         DefaultAppName,
+		IdleTimeout:     fourd.DefaultIdleTimeout,
+		SweepInterval:   DefaultSweepInterval,
+		SampleInterval:  DefaultSampleInterval,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		Now:             time.Now,
+		Logger:          slog.Default(),
+		Processes:       inmem.NewProcessTable(),
+		Sessions:        inmem.NewSessionStore(),
+	}
+}
+
+var appNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+func (s *Server) validate() error {
+	if !appNamePattern.MatchString(s.AppName) {
+		return fmt.Errorf("app name %q: use 1 to 64 letters, digits, '_', '.' or '-' (it names the cookie 4DSID_<app-name>)", s.AppName)
+	}
+	if s.DataDir == "" {
+		return errors.New("data directory: not set")
+	}
+	if s.IdleTimeout < time.Minute {
+		return fmt.Errorf("session idle timeout %s: must be at least 1m", s.IdleTimeout)
+	}
+	for name, d := range map[string]time.Duration{"sweep interval": s.SweepInterval, "sample interval": s.SampleInterval, "shutdown timeout": s.ShutdownTimeout} {
+		if d <= 0 {
+			return fmt.Errorf("%s %s: must be positive", name, d)
+		}
+	}
+	return nil
+}
+
+// Open validates the configuration, creates the data directory, starts
+// listening and starts the internal processes. On error nothing is left
+// running.
+func (s *Server) Open() (err error) {
+	if s.opened {
+		return errors.New("server: Open called twice")
+	}
+	if err := s.validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	s.Processes.Now = s.Now
+	s.Sessions.Now = s.Now
+	s.stop = make(chan struct{})
+	s.stopped = make(chan struct{})
+
+	s.storedProcedure = newStoredProcedureSession(s.Now())
+	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
+		return fmt.Errorf("stored-procedure session: %w", err)
+	}
+	if s.Workers == nil {
+		s.Workers = inmem.NewWorkers(s.Processes, s.storedProcedure.ID)
+		s.Workers.Logger = s.Logger
+	}
+
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	s.ln = ln
+	defer func() {
+		if err != nil {
+			ln.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
+			defer cancel()
+			_ = s.Processes.Close(ctx)
+		}
+	}()
+	if !isLoopback(ln.Addr()) {
+		s.Logger.Warn("listening beyond loopback with no access control: anyone who reaches this address can read $activity",
+			"addr", ln.Addr().String())
+	}
+
+	s.handler = &rest.Handler{
+		Processes:   s.Processes,
+		Sessions:    s.Sessions,
+		AppName:     s.AppName,
+		IdleTimeout: s.IdleTimeout,
+		Now:         s.Now,
+		Logger:      s.Logger,
+	}
+	s.handler.Init()
+	s.httpServer = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+
+	if s.mainProc, err = s.Processes.Start(fourd.ProcessSpec{Name: "Main process", Type: fourd.TypeMainProcess}, s.runMain); err != nil {
+		return err
+	}
+	for _, start := range []func() error{s.startListener, s.startTimer, s.startMonitor} {
+		if err := start(); err != nil {
+			close(s.stop)
+			<-s.stopped
+			return err
+		}
+	}
+	s.opened = true
+	s.Logger.Info("fourd serving", "url", s.URL(), "data", s.DataDir, "app", s.AppName)
+	return nil
+}
+
+// URL returns the server's base URL, e.g. "http://127.0.0.1:8080".
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Handler returns the REST handler, for tests that drive it without a socket.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// StoredProcedureSession returns the one session of the processes started
+// through the Go API.
+func (s *Server) StoredProcedureSession() *fourd.Session { return s.storedProcedure }
+
+// Close shuts the server down within ShutdownTimeout: it stops accepting
+// connections, lets running requests finish, ends every process and closes
+// every session. It is idempotent.
+func (s *Server) Close() error {
+	if !s.opened {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.stopped
+		ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
+		defer cancel()
+		if err := s.Processes.Close(ctx); err != nil {
+			s.closeErr = fmt.Errorf("processes still running after %s: %d", s.ShutdownTimeout, s.Processes.Len())
+			s.Logger.Error("shutdown incomplete", "err", s.closeErr)
+		}
+		s.Logger.Info("fourd stopped")
+	})
+	return s.closeErr
+}
+
+// runMain is the main process: it waits for Close, then shuts down in
+// order: the HTTP server (running requests may finish), the internal
+// processes, then every session and the processes left in them.
+func (s *Server) runMain(p *fourd.Process) error {
+	defer close(s.stopped)
+	done := p.Wait(fourd.StateWaitingForInternalFlag)
+	<-s.stop
+	done()
+
+	ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if s.httpServer != nil {
+		if err := s.httpServer.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			_ = s.httpServer.Close()
+		}
+	}
+	s.internal.Wait()
+	s.closeSessions(ctx)
+	if err := errors.Join(errs...); err != nil {
+		s.Logger.Warn("shutdown", "err", err)
+		return err
+	}
+	return nil
+}
+
+// closeSessions ends every session's processes and removes the sessions.
+func (s *Server) closeSessions(ctx context.Context) {
+	list, err := s.Sessions.Sessions(ctx)
+	if err != nil {
+		s.Logger.Warn("list sessions at shutdown", "err", err)
+		return
+	}
+	for _, info := range list {
+		s.Processes.AbortSession(info.ID, fourd.ErrServerStopping)
+		_ = s.Sessions.Delete(ctx, info.ID)
+	}
+}
+
+func newStoredProcedureSession(now time.Time) *fourd.Session {
+	sp := fourd.NewSession(fourd.SessionStoredProcedure, now, 0)
+	sp.MachineName, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		sp.SystemUserName = u.Username
+	}
+	sp.HostType = hostType()
+	sp.IPAddress = "localhost"
+	sp.SetUser(fourd.GuestUserID, "")
+	return sp
+}
+
+// hostType names the server's OS as 4D does ("mac", "windows"), and by its
+// Go name otherwise ("linux", ...).
+func hostType() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "mac"
+	default:
+		return runtime.GOOS
+	}
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

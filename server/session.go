@@ -1,0 +1,37 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fourd/fourd"
+)
+
+// SessionInfo returns 4D's Session info object for a session ID, or nil for
+// an unknown or expired session.
+func (s *Server) SessionInfo(id string) *fourd.SessionInfo {
+	if !fourd.ValidID(id) {
+		return nil
+	}
+	sess, err := s.Sessions.Session(context.Background(), strings.ToUpper(id))
+	if err != nil {
+		return nil
+	}
+	info := sess.Info()
+	return &info
+}
+
+// DropSession ends the session's processes and removes it; the client's
+// next request starts a new guest session. An unknown ID returns ENOTFOUND.
+// The stored-procedure session cannot be dropped.
+func (s *Server) DropSession(ctx context.Context, id string) error {
+	id = strings.ToUpper(id)
+	if id == s.storedProcedure.ID {
+		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "the stored-procedure session cannot be dropped")
+	}
+	if err := s.Sessions.Delete(ctx, id); err != nil {
+		return err
+	}
+	s.Processes.AbortSession(id, fourd.ErrSessionEnded)
+	return nil
+}

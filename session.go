@@ -1,0 +1,188 @@
+package fourd
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SessionType is 4D's Session.info.type.
+type SessionType string
+
+// Session types. fourd has no 4D remote-client protocol and is never
+// single-user, so it creates neither "remote" nor "standalone" sessions.
+const (
+	SessionREST            SessionType = "rest"            // a REST client (cookie 4DSID_<AppName>)
+	SessionWeb             SessionType = "web"             // a non-REST HTTP client
+	SessionStoredProcedure SessionType = "storedProcedure" // the one session of the server-side processes
+	SessionRemote          SessionType = "remote"          // not used by fourd
+	SessionStandalone      SessionType = "standalone"      // not used by fourd
+)
+
+// SessionState is 4D's Session.info.state.
+type SessionState string
+
+// Session states. fourd sessions are always "active": "sleeping" belongs to
+// 4D remote clients whose machine sleeps, and 4D never defines "postponed".
+const (
+	SessionActive    SessionState = "active"
+	SessionPostponed SessionState = "postponed"
+	SessionSleeping  SessionState = "sleeping"
+)
+
+// DefaultIdleTimeout is a REST session's idle lifetime: 4D's 60 minutes.
+const DefaultIdleTimeout = time.Hour
+
+// Session is a client's session: who it is, where it comes from and when
+// it expires. Its processes carry its ID. The identity fields are set when
+// it is created and never change; the user and the activity times change
+// under the session's own lock, so a *Session is safe for concurrent use.
+//
+// A login gives a client a new session ID (no session fixation): the
+// SessionStore replaces the session rather than changing its ID.
+type Session struct {
+	ID             string      // 32 uppercase hex characters
+	Type           SessionType // rest, web, storedProcedure
+	Created        time.Time
+	IPAddress      string // client address without port; "" for the stored-procedure session
+	UserAgent      string // the client's User-Agent header, for REST and web sessions
+	MachineName    string // server host name for the stored-procedure session; "" for REST: an HTTP client does not send one
+	SystemUserName string // OS user running the server for the stored-procedure session; "" for REST
+	HostType       string // the server's OS for the stored-procedure session; "" for REST: unknown
+	PersistentID   string // only 4D remote sessions have one; always "" in fourd
+
+	mu       sync.Mutex
+	userName string
+	userID   string
+
+	lastActivity atomic.Int64 // Unix nanoseconds
+	idleTimeout  atomic.Int64 // nanoseconds; 0 = never expires
+}
+
+// NewSession returns a new guest session of type typ with a fresh ID,
+// created at now, that expires after idle of inactivity (0: never).
+func NewSession(typ SessionType, now time.Time, idle time.Duration) *Session {
+	s := &Session{ID: NewID(), Type: typ, Created: now, userID: GuestUserID}
+	s.lastActivity.Store(now.UnixNano())
+	s.idleTimeout.Store(int64(idle))
+	return s
+}
+
+// Touch records activity at now, sliding the expiration.
+func (s *Session) Touch(now time.Time) {
+	n := now.UnixNano()
+	for {
+		old := s.lastActivity.Load()
+		if n <= old || s.lastActivity.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// LastActivity returns the time of the last request in the session.
+func (s *Session) LastActivity() time.Time { return time.Unix(0, s.lastActivity.Load()).UTC() }
+
+// IdleTimeout returns the idle lifetime; 0 means the session never expires.
+func (s *Session) IdleTimeout() time.Duration { return time.Duration(s.idleTimeout.Load()) }
+
+// SetIdleTimeout changes the idle lifetime (4D's Session.idleTimeout).
+func (s *Session) SetIdleTimeout(d time.Duration) { s.idleTimeout.Store(int64(d)) }
+
+// Expiration returns when the session expires if it stays idle, or the
+// zero time for a session that never expires.
+func (s *Session) Expiration() time.Time {
+	idle := s.IdleTimeout()
+	if idle <= 0 {
+		return time.Time{}
+	}
+	return s.LastActivity().Add(idle)
+}
+
+// Expired reports whether the session has been idle for its whole lifetime at now.
+func (s *Session) Expired(now time.Time) bool {
+	exp := s.Expiration()
+	return !exp.IsZero() && !now.Before(exp)
+}
+
+// UserName returns the session's user name: "" for a guest REST session,
+// as in 4D until setPrivileges gives one.
+func (s *Session) UserName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userName
+}
+
+// UserID returns the session's user ID: GuestUserID until a login.
+func (s *Session) UserID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userID
+}
+
+// SetUser records who the session belongs to.
+func (s *Session) SetUser(id, name string) {
+	s.mu.Lock()
+	s.userID, s.userName = id, name
+	s.mu.Unlock()
+}
+
+// Info returns the session's .info object (4D's Session info), read now.
+func (s *Session) Info() SessionInfo {
+	return SessionInfo{
+		Type:             s.Type,
+		UserName:         s.UserName(),
+		MachineName:      s.MachineName,
+		SystemUserName:   s.SystemUserName,
+		IPAddress:        s.IPAddress,
+		HostType:         s.HostType,
+		CreationDateTime: s.Created,
+		State:            SessionActive,
+		ID:               s.ID,
+		PersistentID:     s.PersistentID,
+		LastActivity:     s.LastActivity(),
+		Expiration:       s.Expiration(),
+		UserAgent:        s.UserAgent,
+	}
+}
+
+// SessionInfo is 4D's Session.info object: a copy of a session's properties
+// at one moment. The JSON form has 4D's property names and order, followed
+// by fourd's lastActivity, expiration (left out for a session that never
+// expires) and userAgent.
+type SessionInfo struct {
+	Type             SessionType
+	UserName         string
+	MachineName      string
+	SystemUserName   string
+	IPAddress        string
+	HostType         string
+	CreationDateTime time.Time
+	State            SessionState
+	ID               string
+	PersistentID     string
+	LastActivity     time.Time // fourd: time of the last request
+	Expiration       time.Time // fourd: when it expires if idle; zero if never
+	UserAgent        string    // fourd: the client's User-Agent
+}
+
+// SessionStore keeps the sessions of a server.
+//
+// Implementations are safe for concurrent use. The in-memory store (inmem)
+// serves one node; a shared store lets several nodes see the same sessions.
+type SessionStore interface {
+	// Create stores a new session.
+	Create(ctx context.Context, s *Session) error
+	// Session returns the live session with that ID; an unknown or expired
+	// ID returns a *Error with code ENOTFOUND.
+	Session(ctx context.Context, id string) (*Session, error)
+	// Touch records a request in the session at now, sliding its expiration.
+	Touch(ctx context.Context, s *Session, now time.Time) error
+	// Delete removes the session; an unknown ID returns ENOTFOUND.
+	Delete(ctx context.Context, id string) error
+	// Sessions returns a snapshot of every live session's info, oldest first.
+	Sessions(ctx context.Context) ([]SessionInfo, error)
+	// Expire removes every session idle for its whole lifetime at now and
+	// returns their IDs.
+	Expire(ctx context.Context, now time.Time) ([]string, error)
+}
