@@ -73,12 +73,9 @@ type Process struct {
 
 	state atomic.Int32
 
+	inner atomic.Pointer[innerContext] // made on first need; see context()
+
 	mu         sync.Mutex
-	done       atomic.Pointer[chan struct{}]
-	err        error // context error once cancelled
-	cause      error // why it was cancelled
-	stopParent func() bool
-	afterFuncs map[*afterFunc]struct{}
 	pause      bool
 	delayUntil time.Time // monotonic; zero when not delayed
 	wake       chan struct{}
@@ -155,6 +152,18 @@ func (p *Process) SystemID() string {
 }
 
 // context.Context implementation.
+//
+// The cancellable context behind a process is a standard
+// context.WithCancelCause of its parent, made the first time it is needed:
+// when Done is called, when the process is aborted, or when a context is
+// derived from it. A request that never waits on its context costs nothing
+// more than the Process; one that does gets exactly the standard library's
+// semantics, context.Cause included.
+
+type innerContext struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
 
 type processKey struct{}
 
@@ -165,6 +174,25 @@ func CurrentProcess(ctx context.Context) *Process {
 	return p
 }
 
+// context returns the process's cancellable context, making it if needed.
+func (p *Process) context() *innerContext {
+	if c := p.inner.Load(); c != nil {
+		return c
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.inner.Load(); c != nil {
+		return c
+	}
+	ctx, cancel := context.WithCancelCause(p.parent)
+	c := &innerContext{ctx: ctx, cancel: cancel}
+	if p.ended {
+		cancel(context.Canceled)
+	}
+	p.inner.Store(c)
+	return c
+}
+
 // Deadline implements context.Context: the parent's deadline.
 func (p *Process) Deadline() (time.Time, bool) { return p.parent.Deadline() }
 
@@ -173,134 +201,60 @@ func (p *Process) Value(key any) any {
 	if key == (processKey{}) {
 		return p
 	}
+	if c := p.inner.Load(); c != nil {
+		return c.ctx.Value(key)
+	}
 	return p.parent.Value(key)
 }
 
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // Done implements context.Context. The channel is closed when the process
 // is aborted, when it ends, or when its parent context is done.
-func (p *Process) Done() <-chan struct{} {
-	if d := p.done.Load(); d != nil {
-		return *d
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if d := p.done.Load(); d != nil {
-		return *d
-	}
-	var ch chan struct{}
-	if p.err != nil {
-		ch = closedChan
-	} else {
-		ch = make(chan struct{})
-		if p.parent.Done() != nil && p.stopParent == nil {
-			p.stopParent = context.AfterFunc(p.parent, func() {
-				p.cancel(p.parent.Err(), context.Cause(p.parent))
-			})
-		}
-	}
-	p.done.Store(&ch)
-	return ch
-}
+func (p *Process) Done() <-chan struct{} { return p.context().ctx.Done() }
 
 // Err implements context.Context: context.Canceled once the process has
 // been aborted or has ended, the parent's error once the parent is done.
 func (p *Process) Err() error {
-	p.mu.Lock()
-	err := p.err
-	p.mu.Unlock()
-	if err != nil {
-		return err
+	if c := p.inner.Load(); c != nil {
+		return c.ctx.Err()
 	}
-	if err := p.parent.Err(); err != nil {
-		p.cancel(err, context.Cause(p.parent))
-		return err
+	if p.hasEnded() {
+		return context.Canceled
+	}
+	return p.parent.Err()
+}
+
+// Cause returns why the process's context was cancelled: ErrAborted,
+// ErrSessionEnded, ErrServerStopping, the parent's cause, context.Canceled
+// for a process that simply ended, or nil while it runs. context.Cause(p)
+// gives the same answer once the context has been made.
+func (p *Process) Cause() error {
+	if c := p.inner.Load(); c != nil {
+		return context.Cause(c.ctx)
+	}
+	if p.hasEnded() {
+		return context.Canceled
+	}
+	if p.parent.Err() != nil {
+		return context.Cause(p.parent)
 	}
 	return nil
 }
 
-// Cause returns why the process's context was cancelled: ErrAborted,
-// ErrServerStopping, the parent's cause, or nil while it runs.
-func (p *Process) Cause() error {
-	if p.Err() == nil {
-		return nil
-	}
+func (p *Process) hasEnded() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cause
+	return p.ended
 }
 
-type afterFunc struct{ f func() }
-
-// AfterFunc arranges for f to run in its own goroutine once the process's
-// context is done, and returns a function that cancels that. With it,
-// contexts derived from a process (context.WithCancel(p), ...) are linked to
-// it without a watcher goroutine each.
-func (p *Process) AfterFunc(f func()) (stop func() bool) {
-	p.Done() // links the parent if needed
-	p.mu.Lock()
-	if p.err != nil {
-		p.mu.Unlock()
-		go f()
-		return func() bool { return false }
-	}
-	a := &afterFunc{f: f}
-	if p.afterFuncs == nil {
-		p.afterFuncs = make(map[*afterFunc]struct{})
-	}
-	p.afterFuncs[a] = struct{}{}
-	p.mu.Unlock()
-	return func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if _, ok := p.afterFuncs[a]; !ok {
-			return false
-		}
-		delete(p.afterFuncs, a)
-		return true
-	}
-}
-
-// cancel records err and cause once, closes Done and wakes a process
-// waiting at a checkpoint.
-func (p *Process) cancel(err, cause error) {
-	p.mu.Lock()
-	if p.err != nil {
-		p.mu.Unlock()
-		return
-	}
-	if cause == nil {
-		cause = err
-	}
-	p.err, p.cause = err, cause
-	if d := p.done.Load(); d != nil {
-		close(*d)
-	} else {
-		c := closedChan
-		p.done.Store(&c)
-	}
-	stop := p.stopParent
-	funcs := p.afterFuncs
-	p.afterFuncs = nil
-	p.signalLocked()
-	p.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-	for a := range funcs {
-		go a.f()
-	}
-}
-
-// Abort cancels the process's context with cause, so that the work under it
-// stops; the process then ends and its final state is Aborted. It is 4D's
-// ABORT PROCESS BY ID. Abort does not wait; use Ended to wait.
+// Abort cancels the process's context with cause (ErrAborted if nil), so
+// that the work under it stops; the process then ends and its final state is
+// Aborted. It is 4D's ABORT PROCESS BY ID. Abort does not wait; use Ended to
+// wait. Aborting an ended process does nothing.
 func (p *Process) Abort(cause error) {
 	if cause == nil {
 		cause = ErrAborted
 	}
-	p.cancel(context.Canceled, cause)
+	p.context().cancel(cause)
 }
 
 // Scheduling requests, honoured at checkpoints.
@@ -442,7 +396,9 @@ func (p *Process) End(result error) {
 
 	p.cpu.freeze(p.State() == StateExecuting)
 	p.state.Store(int32(StateAborted))
-	p.cancel(context.Canceled, context.Canceled)
+	if c := p.inner.Load(); c != nil {
+		c.cancel(context.Canceled) // no-op if it was aborted: the cause stays
+	}
 	if p.onEnd != nil {
 		p.onEnd(p)
 	}
@@ -458,7 +414,9 @@ func (p *Process) Ended() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ended && p.endedCh == nil {
-		return closedChan
+		c := make(chan struct{})
+		close(c)
+		return c
 	}
 	if p.endedCh == nil {
 		p.endedCh = make(chan struct{})

@@ -1,0 +1,114 @@
+package inmem_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/inmem"
+)
+
+func TestSessionStore(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	now := t0
+	newStore := func() *inmem.SessionStore {
+		st := inmem.NewSessionStore()
+		st.Now = func() time.Time { return now }
+		return st
+	}
+	t.Run("CreateGetDelete", func(t *testing.T) {
+		now = t0
+		st := newStore()
+		s := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+		if err := st.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Create(ctx, s); fourd.ErrorCode(err) != fourd.EINVALID {
+			t.Fatalf("duplicate create: %v", err)
+		}
+		got, err := st.Session(ctx, s.ID)
+		if err != nil || got != s {
+			t.Fatalf("Session = %v, %v", got, err)
+		}
+		if err := st.Delete(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Session(ctx, s.ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("after delete: %v", err)
+		}
+		if err := st.Delete(ctx, s.ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("second delete: %v", err)
+		}
+	})
+	t.Run("ExpirySlidesWithTouch", func(t *testing.T) {
+		now = t0
+		st := newStore()
+		idle := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+		busy := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+		forever := fourd.NewSession(fourd.SessionStoredProcedure, now, 0)
+		for _, s := range []*fourd.Session{forever, idle, busy} {
+			if err := st.Create(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = t0.Add(30 * time.Minute)
+		if err := st.Touch(ctx, busy, now); err != nil {
+			t.Fatal(err)
+		}
+		if want := now.Add(time.Hour); !busy.Expiration().Equal(want) {
+			t.Fatalf("expiration %v, want %v", busy.Expiration(), want)
+		}
+		now = t0.Add(time.Hour) // idle has now been idle for its whole lifetime
+		if _, err := st.Session(ctx, idle.ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("expired session still served before the sweep: %v", err)
+		}
+		infos, _ := st.Sessions(ctx)
+		if got := ids(infos); !reflect.DeepEqual(got, []string{forever.ID, busy.ID}) {
+			t.Fatalf("Sessions before the sweep = %v", got)
+		}
+		expired, err := st.Expire(ctx, now)
+		if err != nil || !reflect.DeepEqual(expired, []string{idle.ID}) {
+			t.Fatalf("Expire = %v, %v", expired, err)
+		}
+		if st.Len() != 2 {
+			t.Fatalf("%d sessions left", st.Len())
+		}
+		now = t0.Add(100 * 24 * time.Hour)
+		expired, _ = st.Expire(ctx, now)
+		if !reflect.DeepEqual(expired, []string{busy.ID}) {
+			t.Fatalf("Expire = %v; the stored-procedure session must never expire", expired)
+		}
+	})
+	t.Run("TouchNeverGoesBack", func(t *testing.T) {
+		s := fourd.NewSession(fourd.SessionREST, t0, time.Hour)
+		s.Touch(t0.Add(time.Minute))
+		s.Touch(t0)
+		if !s.LastActivity().Equal(t0.Add(time.Minute)) {
+			t.Fatalf("lastActivity %v", s.LastActivity())
+		}
+	})
+	t.Run("SessionInfo", func(t *testing.T) {
+		s := fourd.NewSession(fourd.SessionREST, t0, time.Hour)
+		s.IPAddress, s.UserAgent = "127.0.0.1", "curl/8"
+		info := s.Info()
+		want := fourd.SessionInfo{Type: "rest", IPAddress: "127.0.0.1", CreationDateTime: t0, State: "active", ID: s.ID,
+			LastActivity: t0, Expiration: t0.Add(time.Hour), UserAgent: "curl/8"}
+		if !reflect.DeepEqual(info, want) {
+			t.Fatalf("info\n%+v\nwant\n%+v", info, want)
+		}
+		if !fourd.ValidID(s.ID) || s.UserID() != fourd.GuestUserID {
+			t.Fatalf("ID %q, user ID %q", s.ID, s.UserID())
+		}
+	})
+}
+
+func ids(infos []fourd.SessionInfo) []string {
+	var out []string
+	for _, i := range infos {
+		out = append(out, i.ID)
+	}
+	return out
+}
