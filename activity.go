@@ -89,21 +89,18 @@ func (a *Activity) linkSessions() {
 	if len(a.Sessions) == 0 {
 		return
 	}
-	if len(a.Sessions) == 1 {
-		for i := range a.Processes {
-			if a.Processes[i].SessionID == a.Sessions[0].ID {
-				a.Processes[i].Session = &a.Sessions[0]
-			}
-		}
-		return
-	}
-	byID := make(map[string]*SessionInfo, len(a.Sessions))
+	byID := make(map[string]int32, len(a.Sessions))
 	for i := range a.Sessions {
-		byID[a.Sessions[i].ID] = &a.Sessions[i]
+		byID[a.Sessions[i].ID] = int32(i)
 	}
 	for i := range a.Processes {
-		if id := a.Processes[i].SessionID; id != "" {
-			a.Processes[i].Session = byID[id]
+		p := &a.Processes[i]
+		if p.SessionID == "" {
+			continue
+		}
+		if k, ok := byID[p.SessionID]; ok {
+			p.Session = &a.Sessions[k]
+			p.sessionIndex = k + 1
 		}
 	}
 }
@@ -113,28 +110,47 @@ func (a *Activity) MarshalJSON() ([]byte, error) {
 	if a == nil {
 		return []byte("null"), nil
 	}
-	return a.AppendJSON(make([]byte, 0, a.sizeHint())), nil
-}
-
-func (a *Activity) sizeHint() int {
-	return 64 + len(a.Processes)*320 + len(a.Sessions)*420
+	return a.AppendJSON(nil), nil
 }
 
 // AppendJSON appends the JSON form of the activity to b. Each session's
-// info is encoded once and copied into every process of that session.
+// info is encoded once and copied into every process of that session; the
+// output buffer is sized once, from the encoded sessions.
 func (a *Activity) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
 	var sessionJSON []byte
-	var spans map[*SessionInfo][2]int
+	var spans []int // spans[i], spans[i+1]: session i's bytes in sessionJSON
 	if a.Sessions != nil {
-		sessionJSON = make([]byte, 0, len(a.Sessions)*420)
-		spans = make(map[*SessionInfo][2]int, len(a.Sessions))
+		sessionJSON = make([]byte, 0, len(a.Sessions)*sessionJSONSizeHint)
+		spans = make([]int, 0, len(a.Sessions)+1)
 		for i := range a.Sessions {
-			start := len(sessionJSON)
+			spans = append(spans, len(sessionJSON))
 			sessionJSON = a.Sessions[i].AppendJSON(sessionJSON)
-			spans[&a.Sessions[i]] = [2]int{start, len(sessionJSON)}
+		}
+		spans = append(spans, len(sessionJSON))
+	}
+	// sessionBytes returns the encoded form of a process's session, when
+	// linkSessions pointed it into a.Sessions.
+	sessionBytes := func(p *ProcessInfo) []byte {
+		k := int(p.sessionIndex) - 1
+		if k < 0 || k >= len(a.Sessions) || &a.Sessions[k] != p.Session {
+			return nil
+		}
+		return sessionJSON[spans[k]:spans[k+1]]
+	}
+
+	size := 32 + len(sessionJSON) + len(a.Processes)*processJSONSizeHint
+	for i := range a.Processes {
+		if s := a.Processes[i].Session; s != nil {
+			size += len(`,"session":`) + sessionJSONSizeHint
 		}
 	}
+	if cap(b)-len(b) < size {
+		nb := make([]byte, len(b), len(b)+size)
+		copy(nb, b)
+		b = nb
+	}
+
+	b = append(b, '{')
 	if a.Processes != nil {
 		b = append(b, `"processes":[`...)
 		for i := range a.Processes {
@@ -145,8 +161,8 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 			b = p.appendFields(b)
 			if p.Session != nil {
 				b = append(b, `,"session":`...)
-				if sp, ok := spans[p.Session]; ok {
-					b = append(b, sessionJSON[sp[0]:sp[1]]...)
+				if enc := sessionBytes(p); enc != nil {
+					b = append(b, enc...)
 				} else {
 					b = p.Session.AppendJSON(b)
 				}
@@ -164,13 +180,18 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			sp := spans[&a.Sessions[i]]
-			b = append(b, sessionJSON[sp[0]:sp[1]]...)
+			b = append(b, sessionJSON[spans[i]:spans[i+1]]...)
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}')
 }
+
+// Typical encoded sizes, to size buffers once.
+const (
+	processJSONSizeHint = 360
+	sessionJSONSizeHint = 440
+)
 
 // UnmarshalJSON reads an activity written by MarshalJSON.
 func (a *Activity) UnmarshalJSON(data []byte) error {

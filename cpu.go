@@ -64,13 +64,14 @@ func (c *cpuAccount) stateChanged(wasExecuting, isExecuting bool) {
 	c.mu.Unlock()
 }
 
-func (c *cpuAccount) time() time.Duration {
+// time returns the CPU time as of now (a time.Now reading).
+func (c *cpuAccount) time(now time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.timeLocked()
+	return c.timeLocked(now)
 }
 
-func (c *cpuAccount) timeLocked() time.Duration {
+func (c *cpuAccount) timeLocked(now time.Time) time.Duration {
 	switch {
 	case c.frozen:
 		return c.final
@@ -84,7 +85,9 @@ func (c *cpuAccount) timeLocked() time.Duration {
 	}
 	t := c.execTotal
 	if !c.execSince.IsZero() {
-		t += time.Since(c.execSince)
+		if d := now.Sub(c.execSince); d > 0 {
+			t += d
+		}
 	}
 	return t
 }
@@ -92,7 +95,7 @@ func (c *cpuAccount) timeLocked() time.Duration {
 func (c *cpuAccount) freeze(executing bool) {
 	c.mu.Lock()
 	if !c.frozen {
-		c.final = c.timeLocked()
+		c.final = c.timeLocked(time.Now())
 		c.frozen = true
 	}
 	c.mu.Unlock()
@@ -138,7 +141,7 @@ func (c *cpuAccount) noteThread(systemID *atomic.Pointer[string]) {
 }
 
 func (c *cpuAccount) sample(now time.Time) {
-	cpu := c.time()
+	cpu := c.time(now)
 	if !c.lastAt.IsZero() {
 		if d := now.Sub(c.lastAt); d > 0 {
 			c.usageBits.Store(math.Float64bits(clamp01(float64(cpu-c.lastCPU) / float64(d))))

@@ -470,18 +470,21 @@ func toString(v any) string {
 // CPU time and usage.
 
 // CPUTime returns the process's CPU time; see cpu.go for what is measured.
-func (p *Process) CPUTime() time.Duration { return p.cpu.time() }
+func (p *Process) CPUTime() time.Duration { return p.cpu.time(time.Now()) }
 
 // CPUUsage returns the share of one CPU the process used over the last
 // sampling window, from 0 to 1; a process younger than one window reports
 // its share since creation. Sample updates the window.
-func (p *Process) CPUUsage() float64 { return p.cpuUsage(p.cpu.time()) }
+func (p *Process) CPUUsage() float64 {
+	now := time.Now()
+	return p.cpuUsage(p.cpu.time(now), now)
+}
 
-func (p *Process) cpuUsage(cpu time.Duration) float64 {
+func (p *Process) cpuUsage(cpu time.Duration, now time.Time) float64 {
 	if u, ok := p.cpu.usage(); ok {
 		return u
 	}
-	age := time.Since(p.startMono)
+	age := now.Sub(p.startMono)
 	if age <= 0 {
 		return 0
 	}
@@ -505,8 +508,13 @@ func clamp01(f float64) float64 {
 
 // Info returns the process's 4D Process info object, read now. Session is
 // left nil; ProcessActivity fills it.
-func (p *Process) Info() ProcessInfo {
-	cpu := p.cpu.time()
+func (p *Process) Info() ProcessInfo { return p.InfoAt(time.Now()) }
+
+// InfoAt is Info with the time of reading given, so that a snapshot of many
+// processes reads the clock once. now must come from time.Now (it carries
+// the monotonic clock).
+func (p *Process) InfoAt(now time.Time) ProcessInfo {
+	cpu := p.cpu.time(now)
 	return ProcessInfo{
 		Number:           p.number,
 		Name:             p.name,
@@ -518,7 +526,7 @@ func (p *Process) Info() ProcessInfo {
 		CreationDateTime: p.created,
 		Preemptive:       true,
 		SystemID:         p.SystemID(),
-		CPUUsage:         p.cpuUsage(cpu),
+		CPUUsage:         p.cpuUsage(cpu, now),
 		CPUTime:          cpu.Seconds(),
 		URL:              p.url,
 	}
@@ -543,6 +551,8 @@ type ProcessInfo struct {
 	// Session is the .info of the process's session, set by ProcessActivity
 	// unless "Processes only" was asked; nil for processes without a session.
 	Session *SessionInfo
+
+	sessionIndex int32 // 1 + index of Session in its Activity's Sessions; 0 if unknown
 }
 
 // ProcessTable is the table of a server's live processes. It numbers them

@@ -169,8 +169,9 @@ func (t *ProcessTable) list(sessionID string) []*fourd.Process {
 func (t *ProcessTable) Processes(sessionID string) []fourd.ProcessInfo {
 	list := t.list(sessionID)
 	out := make([]fourd.ProcessInfo, len(list))
+	now := time.Now()
 	for i, p := range list {
-		out[i] = p.Info()
+		out[i] = p.InfoAt(now)
 	}
 	return out
 }

@@ -1,0 +1,54 @@
+package inmem_test
+
+import (
+	"testing"
+
+	"github.com/fourd/fourd"
+)
+
+// BenchmarkTrack measures tracking one request as a process: register it
+// (number, ID, creation time, thread), run it (a request that does not wait
+// on its context), and unregister it. Parallel runs it from every core.
+func BenchmarkTrack(b *testing.B) {
+	spec := fourd.ProcessSpec{Name: "GET /rest/Employee", Type: fourd.TypeWebServerProcess,
+		SessionID: "3C81A8D7AFE64C2E9CCFFCDC35DC52F5", Visible: true, URL: "/rest/Employee", Abortable: true}
+	b.Run("Serial", func(b *testing.B) {
+		tab := MustOpenTable(b)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			p, err := tab.Track(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.End(nil)
+		}
+	})
+	b.Run("Parallel", func(b *testing.B) {
+		tab := MustOpenTable(b)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				p, err := tab.Track(spec)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				p.End(nil)
+			}
+		})
+	})
+	b.Run("WithBackground1000", func(b *testing.B) {
+		// The same with 1,000 other processes live, as on a busy server.
+		tab := MustOpenTable(b)
+		for i := 0; i < 1000; i++ {
+			p := mustTrack(b, tab, spec)
+			b.Cleanup(func() { p.End(nil) })
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			p, _ := tab.Track(spec)
+			p.End(nil)
+		}
+	})
+}
