@@ -79,7 +79,8 @@ type Process struct {
 	pause      bool
 	delayUntil time.Time // monotonic; zero when not delayed
 	wake       chan struct{}
-	ended      bool
+	ending     bool // End has begun: the context is cancelled
+	ended      bool // End has finished: the process is out of the table
 	endedCh    chan struct{}
 	result     error
 
@@ -186,7 +187,7 @@ func (p *Process) context() *innerContext {
 	}
 	ctx, cancel := context.WithCancelCause(p.parent)
 	c := &innerContext{ctx: ctx, cancel: cancel}
-	if p.ended {
+	if p.ending {
 		cancel(context.Canceled)
 	}
 	p.inner.Store(c)
@@ -243,7 +244,7 @@ func (p *Process) Cause() error {
 func (p *Process) hasEnded() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.ended
+	return p.ending
 }
 
 // Abort cancels the process's context with cause (ErrAborted if nil), so
@@ -382,15 +383,15 @@ func (p *Process) setState(s ProcessState) {
 
 // End ends the process: its final state is Aborted (4D reports every ended
 // process so), its context is cancelled, its CPU time is frozen and the
-// table is told to drop it. result is what the work returned. End is
-// idempotent; only the first call counts.
+// table is told to drop it; only then does Ended fire. result is what the
+// work returned. End is idempotent; only the first call counts.
 func (p *Process) End(result error) {
 	p.mu.Lock()
-	if p.ended {
+	if p.ending {
 		p.mu.Unlock()
 		return
 	}
-	p.ended = true
+	p.ending = true // from here on a new context() is born cancelled
 	p.result = result
 	p.mu.Unlock()
 
@@ -403,6 +404,7 @@ func (p *Process) End(result error) {
 		p.onEnd(p)
 	}
 	p.mu.Lock()
+	p.ended = true
 	if p.endedCh != nil {
 		close(p.endedCh)
 	}

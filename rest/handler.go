@@ -81,12 +81,17 @@ func (h *Handler) adapt(f handlerFunc) http.Handler {
 }
 
 // route registers f for path and method; other methods get 405 in the
-// envelope, with an Allow header.
+// envelope, with an Allow header listing what is served (HEAD too for GET,
+// as net/http answers it).
 func (h *Handler) route(path, method string, f handlerFunc) {
+	allow := method
+	if method == http.MethodGet {
+		allow = "GET, HEAD"
+	}
 	h.mux.Handle(path, h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
 			return &fourd.Error{Code: fourd.EMETHOD, ErrCode: fourd.ErrCodeMethodNotAllowed,
-				Message: r.Method + " is not allowed on " + path + "; use " + method, Err: errors.New(method)}
+				Message: r.Method + " is not allowed on " + path + "; use " + method, Err: errors.New(allow)}
 		}
 		return f(w, r)
 	}))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -53,10 +54,11 @@ func (s *Server) startTicking(name string, typ fourd.ProcessType, interval time.
 }
 
 // ExpireSessions removes every session idle for its whole lifetime at
-// s.Now() and ends its processes. The timer process calls it every
-// SweepInterval; it returns the IDs it removed.
-func (s *Server) ExpireSessions(p *fourd.Process) []string {
-	ids, err := s.Sessions.Expire(p, s.Now())
+// s.Now() and ends its processes with cause fourd.ErrSessionEnded. The
+// timer process calls it every SweepInterval, with itself as ctx; tests
+// call it after moving an injected clock. It returns the IDs it removed.
+func (s *Server) ExpireSessions(ctx context.Context) []string {
+	ids, err := s.Sessions.Expire(ctx, s.Now())
 	if err != nil {
 		s.Logger.Warn("expire sessions", "err", err)
 		return nil

@@ -46,7 +46,14 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	a, err := client.Activity(ctx, *sessionID, opts)
+	// --json prints exactly the result for the options asked. The table
+	// asks for the sessions too when it shows processes only, so that each
+	// process's SESSION USER can be named.
+	fetch := opts
+	if !*asJSON && opts == fourd.ProcessesOnly {
+		fetch = fourd.ProcessesAndSessions
+	}
+	a, err := client.Activity(ctx, *sessionID, fetch)
 	if err != nil {
 		return describeCallError(client.URL(), err)
 	}
@@ -57,6 +64,9 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		b, _ := a.MarshalJSON()
 		_, err := fmt.Fprintf(stdout, "%s\n", b)
 		return err
+	}
+	if opts == fourd.ProcessesOnly {
+		a.Sessions = nil // each process keeps its Session
 	}
 	return renderActivity(stdout, a, time.Now())
 }

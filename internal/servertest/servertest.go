@@ -1,0 +1,142 @@
+// Package servertest opens real fourd servers for tests: listening on
+// 127.0.0.1:0, with a temporary data directory, an injectable clock, and
+// clients whose connections are closed when the test ends (so that goleak
+// sees no leftover goroutine).
+package servertest
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fourd/fourd/rest"
+	"github.com/fourd/fourd/server"
+)
+
+// MustOpenServer opens a server on 127.0.0.1:0 with tb.TempDir() as its data
+// directory and a logger that discards, applies opts to it before Open, and
+// registers Close with tb.Cleanup. It fails the test if Open fails.
+func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server {
+	tb.Helper()
+	srv := server.New()
+	srv.Addr = "127.0.0.1:0"
+	srv.DataDir = tb.TempDir()
+	srv.Logger = slog.New(slog.DiscardHandler)
+	for _, o := range opts {
+		o(srv)
+	}
+	if err := srv.Open(); err != nil {
+		tb.Fatalf("open server: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			tb.Errorf("close server: %v", err)
+		}
+	})
+	return srv
+}
+
+// WithClock makes the server read time from c.
+func WithClock(c *Clock) func(*server.Server) {
+	return func(s *server.Server) { s.Now = c.Now }
+}
+
+// WithQuietTicks makes the timer and monitor processes tick once an hour,
+// so that only the test moves sessions and CPU windows, and so that those
+// processes stay in state Delayed.
+func WithQuietTicks() func(*server.Server) {
+	return func(s *server.Server) {
+		s.SweepInterval = time.Hour
+		s.SampleInterval = time.Hour
+	}
+}
+
+// WithAppName sets the server's application name.
+func WithAppName(name string) func(*server.Server) {
+	return func(s *server.Server) { s.AppName = name }
+}
+
+// Clock is a clock that moves only when told; safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock reading t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d and returns the new time.
+func (c *Clock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// T0 is a fixed starting time for clocks, with milliseconds, as fourd writes
+// date-times.
+var T0 = time.Date(2024, time.September, 22, 12, 46, 39, 787_000_000, time.UTC)
+
+// NewHTTPClient returns an HTTP client with its own transport and a cookie
+// jar; its idle connections are closed when the test ends.
+func NewHTTPClient(tb testing.TB) *http.Client {
+	tb.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tb.Cleanup(tr.CloseIdleConnections)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &http.Client{Transport: tr, Jar: jar}
+}
+
+// NewClient returns a REST client of srv with its own session (cookie jar).
+func NewClient(tb testing.TB, srv *server.Server) *rest.Client {
+	tb.Helper()
+	c, err := rest.NewClient(srv.URL(), NewHTTPClient(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// Eventually polls cond every millisecond until it holds, and fails the test
+// if it still does not after 5 seconds. It is for asynchronous states (a
+// process reaching Paused, a request process leaving the table), never a
+// measure of speed.
+func Eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("still not %s after 5s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Receive waits for ch to be closed or to deliver, failing the test after 5
+// seconds: a guard against a hang, not a timing assertion.
+func Receive[T any](tb testing.TB, what string, ch <-chan T) T {
+	tb.Helper()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-t.C:
+		tb.Fatalf("%s: nothing after 5s", what)
+	}
+	var zero T
+	return zero
+}

@@ -1,0 +1,227 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/servertest"
+	"github.com/fourd/fourd/server"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// MustOpenServer opens a server on 127.0.0.1:0 with a temporary data
+// directory, closed when the test ends; see servertest.MustOpenServer.
+func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server {
+	tb.Helper()
+	return servertest.MustOpenServer(tb, opts...)
+}
+
+func TestOpen_InternalProcesses(t *testing.T) {
+	srv := MustOpenServer(t)
+
+	want := []struct {
+		typ   fourd.ProcessType
+		state fourd.ProcessState // the state it waits in
+	}{
+		{fourd.TypeMainProcess, fourd.StateWaitingForInternalFlag},
+		{fourd.TypeHTTPListener, fourd.StateWaitingForInputOutput},
+		{fourd.TypeInternalTimerProcess, fourd.StateDelayed},
+		{fourd.TypeMonitorProcess, fourd.StateDelayed},
+	}
+	if got := srv.Processes.Len(); got != len(want) {
+		t.Fatalf("Processes.Len() = %d after Open, want %d internal processes", got, len(want))
+	}
+	byType := map[fourd.ProcessType]fourd.ProcessInfo{}
+	for _, p := range srv.Processes.Processes("") {
+		if _, dup := byType[p.Type]; dup {
+			t.Fatalf("two processes of type %v", p.Type)
+		}
+		byType[p.Type] = p
+	}
+	if main := byType[fourd.TypeMainProcess]; main.Number != 1 || main.Name != "Main process" {
+		t.Errorf("main process = number %d name %q, want number 1 named %q", main.Number, main.Name, "Main process")
+	}
+	for _, w := range want {
+		info, ok := byType[w.typ]
+		if !ok {
+			t.Errorf("no process of type %d (%v)", int(w.typ), w.typ)
+			continue
+		}
+		t.Run(w.typ.String(), func(t *testing.T) {
+			if info.Visible {
+				t.Error("visible; internal processes are invisible")
+			}
+			if info.SessionID != "" {
+				t.Errorf("sessionID = %q, want none", info.SessionID)
+			}
+			servertest.Eventually(t, "in state "+w.state.String(), func() bool {
+				p := srv.ProcessInfo(info.Number)
+				return p != nil && p.State == w.state
+			})
+			t.Run("ErrNotAbortable", func(t *testing.T) {
+				for name, err := range map[string]error{
+					"AbortProcessByID": srv.AbortProcessByID(info.ID),
+					"PauseProcess":     srv.PauseProcess(info.Number),
+					"DelayProcess":     srv.DelayProcess(info.Number, 1),
+					"ResumeProcess":    srv.ResumeProcess(info.Number),
+				} {
+					if code := fourd.ErrorCode(err); code != fourd.EINVALID {
+						t.Errorf("%s: error %v (code %q), want code %q", name, err, code, fourd.EINVALID)
+					}
+				}
+				if p := srv.Processes.ProcessByID(info.ID); p == nil || p.Err() != nil {
+					t.Fatal("the internal process was stopped by a refused command")
+				}
+			})
+		})
+	}
+}
+
+func TestOpen_StoredProcedureSession(t *testing.T) {
+	srv := MustOpenServer(t)
+	sp := srv.StoredProcedureSession()
+	a, err := srv.ProcessActivity(context.Background(), "", fourd.SessionsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := a.Session(sp.ID)
+	if info == nil {
+		t.Fatalf("stored-procedure session %s not in sessions %v", sp.ID, a.Sessions)
+	}
+	if info.Type != fourd.SessionStoredProcedure {
+		t.Errorf("type = %q, want %q", info.Type, fourd.SessionStoredProcedure)
+	}
+	if !info.Expiration.IsZero() {
+		t.Errorf("expiration = %v, want none", info.Expiration)
+	}
+	if got := srv.SessionInfo(sp.ID); got == nil || *got != *info {
+		t.Errorf("SessionInfo = %+v, want %+v", got, info)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("ErrBadAppName", func(t *testing.T) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		srv := server.New()
+		srv.Addr = "127.0.0.1:0"
+		srv.DataDir = t.TempDir()
+		srv.AppName = "bad name;"
+		if err := srv.Open(); err == nil {
+			srv.Close()
+			t.Fatal("Open succeeded with app name \"bad name;\"")
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close after a failed Open: %v", err)
+		}
+	})
+	t.Run("ErrAddressInUse", func(t *testing.T) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		srv := server.New()
+		srv.Addr = ln.Addr().String()
+		srv.DataDir = t.TempDir()
+		err = srv.Open()
+		if err == nil {
+			srv.Close()
+			t.Fatalf("Open on %s, already in use, succeeded", srv.Addr)
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Errorf("Open: %v, want an error wrapping EADDRINUSE", err)
+		}
+		if n := srv.Processes.Len(); n != 0 {
+			t.Errorf("%d processes left after a failed Open", n)
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close after a failed Open: %v", err)
+		}
+	})
+	t.Run("ErrNoDataDir", func(t *testing.T) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		srv := server.New()
+		srv.Addr = "127.0.0.1:0"
+		if err := srv.Open(); err == nil {
+			srv.Close()
+			t.Fatal("Open succeeded without a data directory")
+		}
+	})
+	t.Run("ErrOpenTwice", func(t *testing.T) {
+		srv := MustOpenServer(t)
+		if err := srv.Open(); err == nil {
+			t.Fatal("second Open succeeded")
+		}
+	})
+}
+
+func TestClose(t *testing.T) {
+	t.Run("EndsProcessesWithServerStopping", func(t *testing.T) {
+		srv := MustOpenServer(t)
+		running := make(chan struct{})
+		p, err := srv.NewProcess("blocked", func(p *fourd.Process) error {
+			close(running)
+			<-p.Done()
+			return p.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		servertest.Receive(t, "process start", running)
+		if err := srv.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		select {
+		case <-p.Ended():
+		default:
+			t.Fatal("process still running after Close returned")
+		}
+		if p.State() != fourd.StateAborted {
+			t.Errorf("state = %v, want Aborted", p.State())
+		}
+		if p.Cause() != fourd.ErrServerStopping {
+			t.Errorf("cause = %v, want %v", p.Cause(), fourd.ErrServerStopping)
+		}
+		if n := srv.Processes.Len(); n != 0 {
+			t.Errorf("%d processes left after Close", n)
+		}
+		if _, err := srv.NewProcess("late", func(*fourd.Process) error { return nil }); fourd.ErrorCode(err) != fourd.EUNAVAILABLE {
+			t.Errorf("NewProcess after Close: %v, want code %q", err, fourd.EUNAVAILABLE)
+		}
+	})
+	t.Run("OKTwice", func(t *testing.T) {
+		srv := MustOpenServer(t)
+		for i := 0; i < 2; i++ {
+			if err := srv.Close(); err != nil {
+				t.Fatalf("Close #%d: %v", i+1, err)
+			}
+		}
+	})
+	t.Run("ErrConnectionRefusedAfter", func(t *testing.T) {
+		srv := MustOpenServer(t)
+		c := servertest.NewClient(t, srv)
+		if _, err := c.Activity(context.Background(), "", fourd.ProcessesAndSessions); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fresh := servertest.NewClient(t, srv) // no kept-alive connection to find closed
+		if _, err := fresh.Activity(context.Background(), "", fourd.ProcessesAndSessions); !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("Activity after Close: %v, want connection refused", err)
+		}
+		if sp := srv.StoredProcedureSession(); srv.SessionInfo(sp.ID) != nil {
+			t.Error("stored-procedure session still there after Close")
+		}
+	})
+}
