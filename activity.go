@@ -114,33 +114,12 @@ func (a *Activity) MarshalJSON() ([]byte, error) {
 }
 
 // AppendJSON appends the JSON form of the activity to b. Each session's
-// info is encoded once and copied into every process of that session; the
-// output buffer is sized once, from the encoded sessions.
+// info is encoded once, where it first appears, and copied from there into
+// every other place it appears; the output buffer is sized once.
 func (a *Activity) AppendJSON(b []byte) []byte {
-	var sessionJSON []byte
-	var spans []int // spans[i], spans[i+1]: session i's bytes in sessionJSON
-	if a.Sessions != nil {
-		sessionJSON = make([]byte, 0, len(a.Sessions)*sessionJSONSizeHint)
-		spans = make([]int, 0, len(a.Sessions)+1)
-		for i := range a.Sessions {
-			spans = append(spans, len(sessionJSON))
-			sessionJSON = a.Sessions[i].AppendJSON(sessionJSON)
-		}
-		spans = append(spans, len(sessionJSON))
-	}
-	// sessionBytes returns the encoded form of a process's session, when
-	// linkSessions pointed it into a.Sessions.
-	sessionBytes := func(p *ProcessInfo) []byte {
-		k := int(p.sessionIndex) - 1
-		if k < 0 || k >= len(a.Sessions) || &a.Sessions[k] != p.Session {
-			return nil
-		}
-		return sessionJSON[spans[k]:spans[k+1]]
-	}
-
-	size := 32 + len(sessionJSON) + len(a.Processes)*processJSONSizeHint
+	size := 32 + len(a.Processes)*processJSONSizeHint + len(a.Sessions)*sessionJSONSizeHint
 	for i := range a.Processes {
-		if s := a.Processes[i].Session; s != nil {
+		if a.Processes[i].Session != nil {
 			size += len(`,"session":`) + sessionJSONSizeHint
 		}
 	}
@@ -148,6 +127,21 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 		nb := make([]byte, len(b), len(b)+size)
 		copy(nb, b)
 		b = nb
+	}
+	// spans[2k], spans[2k+1]: where session k's encoding stands in b; 0, 0
+	// until it has been written.
+	var spans []int
+	if len(a.Sessions) > 0 {
+		spans = make([]int, 2*len(a.Sessions))
+	}
+	appendSession := func(b []byte, k int) []byte {
+		if spans[2*k+1] != 0 {
+			return append(b, b[spans[2*k]:spans[2*k+1]]...)
+		}
+		start := len(b)
+		b = a.Sessions[k].AppendJSON(b)
+		spans[2*k], spans[2*k+1] = start, len(b)
+		return b
 	}
 
 	b = append(b, '{')
@@ -161,8 +155,9 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 			b = p.appendFields(b)
 			if p.Session != nil {
 				b = append(b, `,"session":`...)
-				if enc := sessionBytes(p); enc != nil {
-					b = append(b, enc...)
+				// linkSessions recorded where the session stands in a.Sessions.
+				if k := int(p.sessionIndex) - 1; k >= 0 && k < len(a.Sessions) && &a.Sessions[k] == p.Session {
+					b = appendSession(b, k)
 				} else {
 					b = p.Session.AppendJSON(b)
 				}
@@ -176,11 +171,11 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"sessions":[`...)
-		for i := range a.Sessions {
-			if i > 0 {
+		for k := range a.Sessions {
+			if k > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, sessionJSON[spans[i]:spans[i+1]]...)
+			b = appendSession(b, k)
 		}
 		b = append(b, ']')
 	}

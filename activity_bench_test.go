@@ -73,6 +73,15 @@ func BenchmarkProcessActivity(b *testing.B) {
 		})
 		b.SetBytes(int64(size))
 	})
+	b.Run("JSONReusedBuffer", func(b *testing.B) {
+		// As the REST handler encodes: into a pooled buffer, so that a
+		// snapshot does not allocate (and fault in) a new 10 MB each time.
+		a := snapshot(b)
+		b.ReportAllocs()
+		buf := a.AppendJSON(nil)
+		b.SetBytes(int64(len(buf)))
+		reportAllocsPerObject(b, func() { buf = a.AppendJSON(buf[:0]) })
+	})
 	b.Run("GoAPIAndJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		reportAllocsPerObject(b, func() {

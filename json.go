@@ -30,7 +30,7 @@ func (p *ProcessInfo) appendFields(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = appendString(b, p.Name)
 	b = append(b, `,"sessionID":`...)
-	b = appendString(b, p.SessionID)
+	b = appendSafeString(b, p.SessionID)
 	b = append(b, `,"ID":`...)
 	b = strconv.AppendInt(b, p.ID, 10)
 	b = append(b, `,"visible":`...)
@@ -44,7 +44,7 @@ func (p *ProcessInfo) appendFields(b []byte) []byte {
 	b = append(b, `","preemptive":`...)
 	b = strconv.AppendBool(b, p.Preemptive)
 	b = append(b, `,"systemID":`...)
-	b = appendString(b, p.SystemID)
+	b = appendSafeString(b, p.SystemID)
 	b = append(b, `,"cpuUsage":`...)
 	b = appendFloat(b, p.CPUUsage, 1e4)
 	b = append(b, `,"cpuTime":`...)
@@ -99,7 +99,7 @@ func (s SessionInfo) MarshalJSON() ([]byte, error) {
 // AppendJSON appends the JSON form of the session info to b.
 func (s *SessionInfo) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, string(s.Type))
+	b = appendSafeString(b, string(s.Type))
 	b = append(b, `,"userName":`...)
 	b = appendString(b, s.UserName)
 	b = append(b, `,"machineName":`...)
@@ -113,11 +113,11 @@ func (s *SessionInfo) AppendJSON(b []byte) []byte {
 	b = append(b, `,"creationDateTime":"`...)
 	b = AppendTime(b, s.CreationDateTime)
 	b = append(b, `","state":`...)
-	b = appendString(b, string(s.State))
+	b = appendSafeString(b, string(s.State))
 	b = append(b, `,"ID":`...)
-	b = appendString(b, s.ID)
+	b = appendSafeString(b, s.ID)
 	b = append(b, `,"persistentID":`...)
-	b = appendString(b, s.PersistentID)
+	b = appendSafeString(b, s.PersistentID)
 	b = append(b, `,"lastActivity":"`...)
 	b = AppendTime(b, s.LastActivity)
 	b = append(b, '"')
@@ -186,6 +186,34 @@ func appendFloat(b []byte, f, scale float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// appendSafeString appends s as a JSON string without scanning it when it
+// is short and made only of letters and digits, as IDs, thread IDs and the
+// type and state constants are; anything else goes through appendString.
+func appendSafeString(b []byte, s string) []byte {
+	if len(s) > 64 {
+		return appendString(b, s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return appendString(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// jsonSafe[c] is true for the ASCII bytes written as they are in a JSON
+// string: not a control character, quote, backslash, or <, > and & (which
+// encoding/json escapes for HTML safety).
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string, escaped as encoding/json does:
 // control characters, quote and backslash escaped, <, > and & escaped for
 // HTML safety, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
@@ -195,7 +223,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

@@ -25,12 +25,13 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body []byte
 	if a == nil {
-		body = []byte("null")
-	} else {
-		body, _ = a.MarshalJSON()
+		writeJSON(w, http.StatusOK, []byte("null"))
+		return nil
 	}
-	writeJSON(w, http.StatusOK, body)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	*buf = a.AppendJSON((*buf)[:0])
+	writeJSON(w, http.StatusOK, *buf)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // param returns a query parameter's value with one pair of enclosing double
@@ -30,4 +31,20 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// Encoding buffers are pooled: a snapshot of a busy server is megabytes of
+// JSON, which would otherwise be allocated, and faulted in, on every call.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooledBuffer is the largest buffer kept for reuse (a snapshot of about
+// 30,000 processes and sessions); larger ones are left to the GC.
+const maxPooledBuffer = 32 << 20
+
+func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		buffers.Put(b)
+	}
 }

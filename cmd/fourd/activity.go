@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -203,8 +202,16 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dd%02dh%02dm", s/86400, s/3600%24, s/60%60)
 }
 
+// formatSeconds writes a CPU time: milliseconds below a second (0.289ms,
+// 12.4ms), seconds above (3.20s).
 func formatSeconds(f float64) string {
-	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(f, 'f', 3, 64), "0"), ".") + "s"
+	switch {
+	case f < 0.01:
+		return strconv.FormatFloat(f*1000, 'f', 3, 64) + "ms"
+	case f < 1:
+		return strconv.FormatFloat(f*1000, 'f', 1, 64) + "ms"
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64) + "s"
 }
 
 func formatPercent(f float64) string {
