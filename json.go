@@ -194,8 +194,7 @@ func appendSafeString(b []byte, s string) []byte {
 		return appendString(b, s)
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+		if !alnum[s[i]] {
 			return appendString(b, s)
 		}
 	}
@@ -203,6 +202,17 @@ func appendSafeString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// alnum[c] is true for ASCII letters and digits.
+var alnum = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c+'a'-'A'] = true, true
+	}
+	return t
+}()
 
 // jsonSafe[c] is true for the ASCII bytes written as they are in a JSON
 // string: not a control character, quote, backslash, or <, > and & (which
