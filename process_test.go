@@ -8,19 +8,8 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/internal/servertest"
 )
-
-// waitFor polls cond every millisecond for up to 5 s.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 func newTable(tb testing.TB) *inmem.ProcessTable {
 	tb.Helper()
@@ -210,7 +199,7 @@ func TestCheckpoint(t *testing.T) {
 	t.Run("PauseBlocksUntilResume", func(t *testing.T) {
 		p, passed := start(t)
 		p.Pause()
-		waitFor(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
+		servertest.Eventually(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
 		drain(passed)
 		select {
 		case <-passed:
@@ -221,32 +210,32 @@ func TestCheckpoint(t *testing.T) {
 		if err := <-passed; err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
+		servertest.Eventually(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
 	})
 	t.Run("DelayShowsDelayedThenExecuting", func(t *testing.T) {
 		p, passed := start(t)
 		p.Delay(time.Hour)
-		waitFor(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
+		servertest.Eventually(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
 		p.Delay(0) // cancels the remaining time
-		waitFor(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
+		servertest.Eventually(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
 		p.Delay(20 * time.Millisecond)
-		waitFor(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
-		waitFor(t, "delay to run out", func() bool { return p.State() == fourd.StateExecuting })
+		servertest.Eventually(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
+		servertest.Eventually(t, "delay to run out", func() bool { return p.State() == fourd.StateExecuting })
 		_ = passed
 	})
 	t.Run("DelayedProcessBecomesPaused", func(t *testing.T) {
 		p, _ := start(t)
 		p.Delay(time.Hour)
-		waitFor(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
+		servertest.Eventually(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
 		p.Pause()
-		waitFor(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
+		servertest.Eventually(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
 		p.Resume()
-		waitFor(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
+		servertest.Eventually(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
 	})
 	t.Run("AbortWhilePausedEnds", func(t *testing.T) {
 		p, passed := start(t)
 		p.Pause()
-		waitFor(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
+		servertest.Eventually(t, "state Paused", func() bool { return p.State() == fourd.StatePaused })
 		p.Abort(nil)
 		<-p.Ended()
 		var last error
@@ -271,7 +260,7 @@ func TestCheckpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
+		servertest.Eventually(t, "state Delayed", func() bool { return p.State() == fourd.StateDelayed })
 		p.Resume()
 		if err := <-slept; err != nil {
 			t.Fatal(err)

@@ -37,16 +37,4 @@ func mustTrack(tb testing.TB, t *inmem.ProcessTable, spec fourd.ProcessSpec) *fo
 	return p
 }
 
-// waitFor polls cond every millisecond for up to 5 s.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/internal/servertest"
 )
 
 func TestWorkers(t *testing.T) {
@@ -46,7 +47,7 @@ func TestWorkers(t *testing.T) {
 			t.Fatalf("messages ran on %d processes, want 1", len(procIDs))
 		}
 		p := ws.Process("w")
-		waitFor(t, "worker to wait for messages", func() bool { return p.State() == fourd.StateWaitingForInternalFlag })
+		servertest.Eventually(t, "worker to wait for messages", func() bool { return p.State() == fourd.StateWaitingForInternalFlag })
 	})
 	t.Run("KillThenCallStartsNewProcess", func(t *testing.T) {
 		ws := inmem.NewWorkers(MustOpenTable(t), "SP")
@@ -101,13 +102,13 @@ func TestWorkers(t *testing.T) {
 		got := make(chan *fourd.Process, 1)
 		_ = ws.Call("w", func(p *fourd.Process) error { got <- p; return nil })
 		p1 := <-got
-		waitFor(t, "worker waiting", func() bool { return p1.State() == fourd.StateWaitingForInternalFlag })
+		servertest.Eventually(t, "worker waiting", func() bool { return p1.State() == fourd.StateWaitingForInternalFlag })
 		p1.Abort(nil)
 		<-p1.Ended()
 		if !errors.Is(p1.Cause(), fourd.ErrAborted) {
 			t.Fatalf("cause %v", p1.Cause())
 		}
-		waitFor(t, "worker to lose its process", func() bool { return ws.Process("w") == nil })
+		servertest.Eventually(t, "worker to lose its process", func() bool { return ws.Process("w") == nil })
 		_ = ws.Call("w", func(p *fourd.Process) error { got <- p; return nil })
 		if p2 := <-got; p2.ID() == p1.ID() {
 			t.Fatal("no new process")
