@@ -65,9 +65,6 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		if item.ComponentSignature == "" {
 			item.ComponentSignature = fourd.ComponentServer
 		}
-		if fe.Code == fourd.EMETHOD {
-			w.Header().Set("Allow", fe.Err.Error())
-		}
 	} else {
 		status = http.StatusInternalServerError
 		ref := ""

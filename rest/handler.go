@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -90,8 +89,8 @@ func (h *Handler) route(path, method string, f handlerFunc) {
 	}
 	h.mux.Handle(path, h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
-			return &fourd.Error{Code: fourd.EMETHOD, ErrCode: fourd.ErrCodeMethodNotAllowed,
-				Message: r.Method + " is not allowed on " + path + "; use " + method, Err: errors.New(allow)}
+			w.Header().Set("Allow", allow)
+			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, path, method)
 		}
 		return f(w, r)
 	}))
