@@ -235,7 +235,7 @@ func TestActivityJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"type", "userName", "machineName", "systemUserName", "IPAddress", "hostType", "creationDateTime", "state", "ID", "persistentID", "lastActivity", "expiration", "userAgent"}
+		want := []string{"type", "userName", "machineName", "systemUserName", "IPAddress", "hostType", "creationDateTime", "state", "ID", "persistentID", "lastActivity", "expiration", "userAgent", "userID"}
 		if got := keys(t, raw.Sessions[1]); !reflect.DeepEqual(got, want) {
 			t.Fatalf("keys %v\nwant %v", got, want)
 		}

@@ -15,6 +15,7 @@ const (
 	ESESSIONLIMIT = "session_limit" // maximum number of sessions reached (402)
 	ENOTFOUND     = "not_found"     // unknown resource, dataclass, entity, entity set, process or session (404)
 	EMETHOD       = "method"        // the resource exists but not for this HTTP method (405)
+	ECONFLICT     = "conflict"      // the entity changed since it was read: stamp mismatch (409)
 	EQUOTA        = "quota"         // a quota is reached (429)
 	EUNAVAILABLE  = "unavailable"   // the server is shutting down (503)
 	EINTERNAL     = "internal"      // a real server fault (500)
@@ -32,6 +33,10 @@ const (
 // the ones 4D documents; the others are fourd's and are listed in
 // docs/errors.md.
 const (
+	ErrCodeCannotSaveRecord  = 1046 // 4D: cannot save record
+	ErrCodeStampMismatch     = 1263 // 4D: given stamp does not match the current one
+	ErrCodeEntityNotSaved    = 1517 // 4D: the entity cannot be saved
+	ErrCodeNewEntityNotSaved = 1534 // 4D: the new entity cannot be saved
 	ErrCodeEntitySetNotFound = 1802 // 4D: entity set not found
 
 	ErrCodeUnknownResource  = 9001 // fourd: no such REST resource
@@ -53,6 +58,10 @@ type Error struct {
 	Component string // the envelope's componentSignature; ComponentServer when empty
 	Message   string // safe to show to the client
 	Err       error  // underlying cause, for logs and errors.Is; may be nil
+	// Also lists more general errors that follow this one in the __ERROR
+	// envelope (4D writes the most specific error first: 1263, then 1046,
+	// then 1517 for a stamp conflict).
+	Also []*Error
 }
 
 // Error implements the error interface.

@@ -128,6 +128,8 @@ func (s *SessionInfo) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, `,"userAgent":`...)
 	b = appendString(b, s.UserAgent)
+	b = append(b, `,"userID":`...)
+	b = appendSafeString(b, s.UserID)
 	return append(b, '}')
 }
 
@@ -145,6 +147,7 @@ type sessionInfoWire struct {
 	LastActivity     string       `json:"lastActivity"`
 	Expiration       string       `json:"expiration"`
 	UserAgent        string       `json:"userAgent"`
+	UserID           string       `json:"userID"`
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes.
@@ -164,7 +167,7 @@ func (s *SessionInfo) UnmarshalJSON(data []byte) error {
 	*s = SessionInfo{
 		Type: w.Type, UserName: w.UserName, MachineName: w.MachineName, SystemUserName: w.SystemUserName,
 		IPAddress: w.IPAddress, HostType: w.HostType, CreationDateTime: times[0], State: w.State, ID: w.ID,
-		PersistentID: w.PersistentID, LastActivity: times[1], Expiration: times[2], UserAgent: w.UserAgent,
+		PersistentID: w.PersistentID, LastActivity: times[1], Expiration: times[2], UserAgent: w.UserAgent, UserID: w.UserID,
 	}
 	return nil
 }

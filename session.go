@@ -52,9 +52,10 @@ type Session struct {
 	HostType       string // the server's OS for the stored-procedure session; "" for REST: unknown
 	PersistentID   string // only 4D remote sessions have one; always "" in fourd
 
-	mu       sync.Mutex
-	userName string
-	userID   string
+	mu         sync.Mutex
+	userName   string
+	userID     string
+	privileges []string
 
 	lastActivity atomic.Int64 // Unix nanoseconds
 	idleTimeout  atomic.Int64 // nanoseconds; 0 = never expires
@@ -120,6 +121,15 @@ func (s *Session) UserID() string {
 	return s.userID
 }
 
+// Privileges returns the session's privileges, roles and includes
+// expanded. Guests have none; login and roles.json come with access
+// control.
+func (s *Session) Privileges() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.privileges...)
+}
+
 // SetUser records who the session belongs to.
 func (s *Session) SetUser(id, name string) {
 	s.mu.Lock()
@@ -143,13 +153,14 @@ func (s *Session) Info() SessionInfo {
 		LastActivity:     s.LastActivity(),
 		Expiration:       s.Expiration(),
 		UserAgent:        s.UserAgent,
+		UserID:           s.UserID(),
 	}
 }
 
 // SessionInfo is 4D's Session.info object: a copy of a session's properties
 // at one moment. The JSON form has 4D's property names and order, followed
 // by fourd's lastActivity, expiration (left out for a session that never
-// expires) and userAgent.
+// expires), userAgent and userID.
 type SessionInfo struct {
 	Type             SessionType
 	UserName         string
@@ -164,6 +175,7 @@ type SessionInfo struct {
 	LastActivity     time.Time // fourd: time of the last request
 	Expiration       time.Time // fourd: when it expires if idle; zero if never
 	UserAgent        string    // fourd: the client's User-Agent
+	UserID           string    // fourd: the user's ID, GuestUserID for a guest
 }
 
 // SessionStore keeps the sessions of a server.

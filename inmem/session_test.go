@@ -95,7 +95,7 @@ func TestSessionStore(t *testing.T) {
 		s.IPAddress, s.UserAgent = "127.0.0.1", "curl/8"
 		info := s.Info()
 		want := fourd.SessionInfo{Type: "rest", IPAddress: "127.0.0.1", CreationDateTime: t0, State: "active", ID: s.ID,
-			LastActivity: t0, Expiration: t0.Add(time.Hour), UserAgent: "curl/8"}
+			LastActivity: t0, Expiration: t0.Add(time.Hour), UserAgent: "curl/8", UserID: fourd.GuestUserID}
 		if !reflect.DeepEqual(info, want) {
 			t.Fatalf("info\n%+v\nwant\n%+v", info, want)
 		}

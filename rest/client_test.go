@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 
 	"github.com/fourd/fourd"
@@ -89,7 +90,7 @@ func TestClient_Activity(t *testing.T) {
 		}
 		want := fourd.Error{Code: fourd.EINVALID, ErrCode: fourd.ErrCodeBadParameter, Component: fourd.ComponentServer,
 			Message: `options must be 0 (processes and sessions), 1 (processes only) or 2 (sessions only), not "7"`}
-		if *fe != want {
+		if !reflect.DeepEqual(*fe, want) {
 			t.Errorf("error\n got %+v\nwant %+v", *fe, want)
 		}
 	})
@@ -128,7 +129,7 @@ func TestClient_NotFourd(t *testing.T) {
 			t.Fatalf("%v, want a *fourd.Error", err)
 		}
 		want := fourd.Error{Code: fourd.EINTERNAL, Component: fourd.ComponentServer, Message: "HTTP 502: bad gateway"}
-		if *fe != want {
+		if !reflect.DeepEqual(*fe, want) {
 			t.Errorf("error\n got %+v\nwant %+v", *fe, want)
 		}
 	})

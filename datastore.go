@@ -1,0 +1,126 @@
+package fourd
+
+import (
+	"context"
+	"time"
+
+	"github.com/fourd/fourd/filter"
+)
+
+// RowID identifies an entity's row inside its dataclass's storage. It is
+// what entity sets hold: a dense, stable 32-bit number (SQLite's rowid),
+// never the primary key, so that a set of a million entities is a
+// compressed bitmap or a packed array of a few megabytes.
+type RowID = uint32
+
+// Entity is one entity read from a datastore.
+type Entity struct {
+	Key       string    // primary key in text form: REST's __KEY
+	Stamp     int64     // modification counter: REST's __STAMP
+	Timestamp time.Time // last modification: REST's __TIMESTAMP
+	Row       RowID
+	// Values holds the attributes that were asked for, by name, with the
+	// Go types of AttributeType; nil for a null value. A relatedEntity
+	// attribute holds the related entity's key in text form, or nil.
+	// relatedEntities attributes are never loaded here.
+	Values map[string]any
+}
+
+// Selection describes entities to read: those of DataClass that match
+// Filter (all when nil), in the order of OrderBy (ascending RowID when
+// empty). Filter must be bound: no placeholder left.
+type Selection struct {
+	DataClass *DataClass
+	Filter    *filter.Query
+	OrderBy   filter.OrderBy
+}
+
+// Aggregate is a $compute operation.
+type Aggregate string
+
+// The $compute operations.
+const (
+	AggregateCount   Aggregate = "count"
+	AggregateSum     Aggregate = "sum"
+	AggregateAverage Aggregate = "average"
+	AggregateMin     Aggregate = "min"
+	AggregateMax     Aggregate = "max"
+	AggregateAll     Aggregate = "$all" // every one that applies to the type: a map
+)
+
+// EntitySave is one entity to create or update. With Key and Stamp it
+// updates that entity if its stamp is still Stamp; without them it
+// creates one (a long or uuid primary key is generated when not given).
+// Values holds only the attributes to set; a relatedEntity attribute takes
+// the related entity's key.
+type EntitySave struct {
+	Key    string
+	Stamp  int64
+	Update bool // Key and Stamp were given
+	Values map[string]any
+}
+
+// Datastore reads and writes the entities of a model.
+//
+// Errors a client should see are *Error values: ENOTFOUND for an unknown
+// key (errCode 1801 is not used; see docs/errors.md), EINVALID for a filter
+// that does not fit the model (unknown attribute, value of the wrong type),
+// and ECONFLICT for a stamp that changed. Implementations are safe for
+// concurrent use; every method stops early with ctx's error when ctx is
+// cancelled (a process that is aborted stops its query).
+type Datastore interface {
+	// Model returns the model the datastore serves.
+	Model() *Model
+	// Rows returns the row IDs of the selection, in order: what an entity
+	// set stores.
+	Rows(ctx context.Context, sel Selection) ([]RowID, error)
+	// Page returns at most top entities of the selection after skipping
+	// skip, and the selection's size. attrs names the attributes to load
+	// (nil: every storage and relatedEntity attribute).
+	Page(ctx context.Context, sel Selection, skip, top int, attrs []string) ([]*Entity, int, error)
+	// Load returns the entities of dc with those row IDs, in that order;
+	// an entry is nil for a row that no longer exists.
+	Load(ctx context.Context, dc *DataClass, rows []RowID, attrs []string) ([]*Entity, error)
+	// Entity returns the entity of dc with that primary key (text form),
+	// or ENOTFOUND.
+	Entity(ctx context.Context, dc *DataClass, key string, attrs []string) (*Entity, error)
+	// Sort returns rows ordered by order (a set sorted again).
+	Sort(ctx context.Context, dc *DataClass, rows []RowID, order filter.OrderBy) ([]RowID, error)
+	// Save creates or updates entities. With atomic, either all are saved
+	// or none; the results say, entity by entity, what was saved or why
+	// not. The error is for failures of the whole call.
+	Save(ctx context.Context, dc *DataClass, saves []EntitySave, atomic bool) ([]SaveResult, error)
+	// Delete deletes the entities of dc with those row IDs and returns how
+	// many existed.
+	Delete(ctx context.Context, dc *DataClass, rows []RowID) (int, error)
+	// Compute aggregates attribute attr over the selection: a number or a
+	// string for one operation, a map for AggregateAll.
+	Compute(ctx context.Context, sel Selection, attr string, op Aggregate) (any, error)
+	// Distinct returns the distinct values of attr over the selection,
+	// sorted.
+	Distinct(ctx context.Context, sel Selection, attr string) ([]any, error)
+	// GlobalStamp returns the datastore's modification counter: REST's
+	// __GlobalStamp.
+	GlobalStamp(ctx context.Context) (int64, error)
+}
+
+// SaveResult is the outcome of one EntitySave: the entity as saved, or the
+// error that kept it from being saved (with the entity as it is, if it
+// exists).
+type SaveResult struct {
+	Entity *Entity
+	Err    error
+}
+
+// Indexer builds indexes, reporting through a progress indicator. The
+// datastore builds the indexes its model asks for when it opens (and when
+// the model gains one); BuildIndex also rebuilds one on demand.
+type Indexer interface {
+	BuildIndex(ctx context.Context, dc *DataClass, attr string, progress *ProgressIndicator) error
+}
+
+// Flusher writes what the datastore holds in memory to disk (for SQLite:
+// a WAL checkpoint), reporting through a progress indicator.
+type Flusher interface {
+	Flush(ctx context.Context, progress *ProgressIndicator) error
+}
