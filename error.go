@@ -45,6 +45,12 @@ const (
 	ErrCodeUnknownProcess   = 9004 // fourd: no process with that number or ID
 	ErrCodeUnknownSession   = 9005 // fourd: no session with that ID
 	ErrCodeShuttingDown     = 9006 // fourd: the server is shutting down
+	ErrCodeBadFilter        = 9007 // fourd: $filter or $orderby does not parse or does not fit the model
+	ErrCodeUnknownDataClass = 9008 // fourd: no such dataclass
+	ErrCodeUnknownAttribute = 9009 // fourd: no such attribute
+	ErrCodeUnknownEntity    = 9010 // fourd: no entity with that key
+	ErrCodeBadValue         = 9011 // fourd: a value does not fit its attribute's type
+	ErrCodeCacheFull        = 9012 // fourd: an entity set is larger than the whole cache
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 
