@@ -189,6 +189,10 @@ func appendFloat(b []byte, f, scale float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendSafeString appends s as a JSON string without scanning it when it
 // is short and made only of letters and digits, as IDs, thread IDs and the
 // type and state constants are; anything else goes through appendString.

@@ -18,6 +18,7 @@ var statuses = map[string]int{
 	fourd.ESESSIONLIMIT: http.StatusPaymentRequired,
 	fourd.ENOTFOUND:     http.StatusNotFound,
 	fourd.EMETHOD:       http.StatusMethodNotAllowed,
+	fourd.ECONFLICT:     http.StatusConflict,
 	fourd.EQUOTA:        http.StatusTooManyRequests,
 	fourd.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	fourd.EINTERNAL:     http.StatusInternalServerError,
@@ -53,28 +54,44 @@ type ErrorEnvelope struct {
 	Errors []ErrorItem `json:"__ERROR"`
 }
 
+// envelopeItems returns the __ERROR items of a client error: the error
+// itself, then the more general ones it lists in Also.
+func envelopeItems(err error) []ErrorItem {
+	var fe *fourd.Error
+	if !errors.As(err, &fe) {
+		return nil
+	}
+	items := []ErrorItem{item(fe)}
+	for _, also := range fe.Also {
+		items = append(items, item(also))
+	}
+	return items
+}
+
+func item(fe *fourd.Error) ErrorItem {
+	it := ErrorItem{Message: fe.Message, ComponentSignature: fe.Component, ErrCode: fe.ErrCode}
+	if it.ComponentSignature == "" {
+		it.ComponentSignature = fourd.ComponentServer
+	}
+	return it
+}
+
 // writeError writes err in the __ERROR envelope. An error that is not a
 // *fourd.Error is internal: it is logged with the process ID of the request,
 // and the client sees only a generic message naming that ID.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	status := StatusCode(err)
-	var item ErrorItem
-	var fe *fourd.Error
-	if errors.As(err, &fe) && fe.Code != fourd.EINTERNAL {
-		item = ErrorItem{Message: fe.Message, ComponentSignature: fe.Component, ErrCode: fe.ErrCode}
-		if item.ComponentSignature == "" {
-			item.ComponentSignature = fourd.ComponentServer
-		}
-	} else {
+	items := envelopeItems(err)
+	if fourd.ErrorCode(err) == fourd.EINTERNAL || len(items) == 0 {
 		status = http.StatusInternalServerError
 		ref := ""
 		if p := fourd.CurrentProcess(r.Context()); p != nil {
 			ref = " (process ID " + strconv.FormatInt(p.ID(), 10) + ")"
 		}
 		logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "ref", ref, "err", err)
-		item = ErrorItem{Message: "internal error" + ref + ": see the server log", ComponentSignature: fourd.ComponentServer, ErrCode: fourd.ErrCodeInternal}
+		items = []ErrorItem{{Message: "internal error" + ref + ": see the server log", ComponentSignature: fourd.ComponentServer, ErrCode: fourd.ErrCodeInternal}}
 	}
-	body, merr := json.Marshal(ErrorEnvelope{Errors: []ErrorItem{item}})
+	body, merr := json.Marshal(ErrorEnvelope{Errors: items})
 	if merr != nil { // cannot happen: strings and ints only
 		body = []byte(`{"__ERROR":[]}`)
 	}

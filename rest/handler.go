@@ -3,6 +3,7 @@ package rest
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -15,6 +16,12 @@ import (
 type Handler struct {
 	Processes fourd.ProcessTable // required
 	Sessions  fourd.SessionStore // required
+	// Data serves the dataclass resources; without it they answer 404.
+	Data fourd.Datastore
+	// EntitySets keeps entity sets; required with Data.
+	EntitySets fourd.EntitySetStore
+	// Progress lists the progress indicators $info reports; may be nil.
+	Progress *fourd.Progress
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// IdleTimeout is a new REST session's idle lifetime (default
@@ -52,7 +59,15 @@ func (h *Handler) Init() {
 		h.Logger = slog.Default()
 	}
 	h.mux = http.NewServeMux()
+	if h.Progress == nil {
+		h.Progress = fourd.NewProgress()
+	}
 	h.route("/rest/$activity", http.MethodGet, h.getActivity)
+	h.route("/rest/$info", "GET,POST", h.getInfo)
+	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
+	h.mux.Handle("/rest/$catalog/", h.adapt(h.getCatalogEntry))
+	h.route("/rest/$entityset/$release", http.MethodPost, h.postRelease)
+	h.mux.Handle("/rest/", h.adapt(h.serveData))
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
 	}))
@@ -79,18 +94,24 @@ func (h *Handler) adapt(f handlerFunc) http.Handler {
 	})
 }
 
-// route registers f for path and method; other methods get 405 in the
-// envelope, with an Allow header listing what is served (HEAD too for GET,
-// as net/http answers it).
-func (h *Handler) route(path, method string, f handlerFunc) {
-	allow := method
-	if method == http.MethodGet {
-		allow = "GET, HEAD"
+// route registers f for path and methods (comma-separated; GET brings
+// HEAD); other methods get 405 in the envelope, with an Allow header.
+func (h *Handler) route(path, methods string, f handlerFunc) {
+	allowed := map[string]bool{}
+	var allow []string
+	for _, m := range strings.Split(methods, ",") {
+		allowed[m] = true
+		allow = append(allow, m)
+		if m == http.MethodGet {
+			allowed[http.MethodHead] = true
+			allow = append(allow, http.MethodHead)
+		}
 	}
+	allowHeader := strings.Join(allow, ", ")
 	h.mux.Handle(path, h.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
-			w.Header().Set("Allow", allow)
-			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, path, method)
+		if !allowed[r.Method] {
+			w.Header().Set("Allow", allowHeader)
+			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, path, strings.ReplaceAll(methods, ",", " or "))
 		}
 		return f(w, r)
 	}))

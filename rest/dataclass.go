@@ -1,0 +1,321 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/fourd/fourd"
+)
+
+// dataRequest is a request for a dataclass resource, its path parsed:
+//
+//	/rest/Employee                         the dataclass (a selection)
+//	/rest/Employee(22)                     one entity by key
+//	/rest/Company:name(Acme)               one entity by another attribute
+//	/rest/Employee/lastName,firstName      a projection
+//	/rest/Employee/salary?$compute=sum     an aggregate (one attribute)
+//	/rest/Employee/$entityset/{id}         a stored entity set (after a projection too)
+//	/rest/Company(1)/staff                 the entities a relation leads to
+type dataRequest struct {
+	dc       *fourd.DataClass
+	key      string // for Employee(22)
+	hasKey   bool
+	keyAttr  *fourd.Attribute // for Company:name(Acme); nil means the primary key
+	attrs    []*fourd.Attribute
+	setID    string // for $entityset/{id}
+	hasSetID bool
+}
+
+func unknownDataClass(name string) error {
+	return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownDataClass, "no dataclass %q is exposed on this server", name)
+}
+
+// parseDataPath reads the path after /rest/.
+func parseDataPath(m *fourd.Model, path string) (*dataRequest, error) {
+	path = strings.TrimSuffix(path, "/")
+	head, tail, _ := strings.Cut(path, "/")
+	req := &dataRequest{}
+	name := head
+	if open := strings.IndexByte(head, '('); open >= 0 {
+		if !strings.HasSuffix(head, ")") {
+			return nil, badParam("%q: a key goes between parentheses: Employee(22)", head)
+		}
+		name = head[:open]
+		req.key, req.hasKey = unquoteKey(head[open+1:len(head)-1]), true
+		if before, attr, ok := strings.Cut(name, ":"); ok {
+			name = before
+			dc := m.DataClass(name)
+			if dc == nil {
+				return nil, unknownDataClass(name)
+			}
+			if req.keyAttr = dc.Attribute(attr); req.keyAttr == nil || !req.keyAttr.Storage() {
+				return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownAttribute, "%s has no storage attribute %q", name, attr)
+			}
+		}
+	}
+	if req.dc = m.DataClass(name); req.dc == nil {
+		return nil, unknownDataClass(name)
+	}
+	if tail == "" {
+		return req, nil
+	}
+	segs := strings.Split(tail, "/")
+	if segs[0] != "$entityset" {
+		for _, n := range strings.Split(segs[0], ",") {
+			n = strings.TrimSpace(n)
+			a := req.dc.Attribute(n)
+			if a == nil {
+				return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownAttribute, "%s has no attribute %q", req.dc.Name, n)
+			}
+			req.attrs = append(req.attrs, a)
+		}
+		segs = segs[1:]
+	}
+	if len(segs) == 0 {
+		return req, nil
+	}
+	if segs[0] != "$entityset" || len(segs) != 2 || req.hasKey {
+		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", "/rest/"+path)
+	}
+	req.setID, req.hasSetID = strings.ToUpper(segs[1]), true
+	return req, nil
+}
+
+// unquoteKey removes the quotes of Company("IT0911AB2200").
+func unquoteKey(k string) string {
+	if len(k) >= 2 && (k[0] == '"' && k[len(k)-1] == '"' || k[0] == '\'' && k[len(k)-1] == '\'') {
+		return k[1 : len(k)-1]
+	}
+	return k
+}
+
+// projectionFor combines a path projection (Employee/lastName,firstName)
+// and $attributes; the default shows every attribute.
+func (h *Handler) projectionFor(req *dataRequest, p *dataParams) *projection {
+	switch {
+	case p.attributes != nil:
+		return p.attributes
+	case len(req.attrs) > 0:
+		return &projection{m: h.Data.Model(), dc: req.dc, attrs: req.attrs, named: true}
+	}
+	return defaultProjection(h.Data.Model(), req.dc)
+}
+
+// serveData serves every dataclass resource under /rest/.
+func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
+	path := strings.TrimPrefix(r.URL.Path, "/rest/")
+	if strings.HasPrefix(path, "$") {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
+	}
+	if h.Data == nil {
+		name, _, _ := strings.Cut(path, "/")
+		return unknownDataClass(name)
+	}
+	req, err := parseDataPath(h.Data.Model(), path)
+	if err != nil {
+		return err
+	}
+	p, err := readDataParams(r.URL.Query(), h.Data.Model(), req.dc)
+	if err != nil {
+		return err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case p.method == "update" || p.method == "delete":
+			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "$method=%s changes data: send it with POST", p.method)
+		case req.hasSetID:
+			return h.getEntitySet(w, r, req, p)
+		case req.hasKey:
+			return h.getEntity(w, r, req, p)
+		case p.compute != "" || p.distinct:
+			return h.getCompute(w, r, req, p)
+		}
+		return h.getSelection(w, r, req, p)
+	case http.MethodPost:
+		switch p.method {
+		case "update":
+			return h.postUpdate(w, r, req, p)
+		case "delete":
+			return h.postDelete(w, r, req, p)
+		case "release", "entityset":
+			if req.hasSetID {
+				return h.getEntitySet(w, r, req, p)
+			}
+		}
+		return badParam("POST on %s needs $method=update or $method=delete", r.URL.Path)
+	}
+	w.Header().Set("Allow", "GET, HEAD, POST")
+	return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+}
+
+// selection returns the datastore selection of a request's parameters.
+func selection(req *dataRequest, p *dataParams) fourd.Selection {
+	return fourd.Selection{DataClass: req.dc, Filter: p.filter, OrderBy: p.orderBy}
+}
+
+// getSelection serves GET /rest/{dataClass}: a page of the selection, or a
+// new entity set of the whole selection with $method=entityset.
+func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	if p.method == "entityset" {
+		return h.createEntitySet(w, r, req, p)
+	}
+	if p.method == "release" {
+		return badParam("$method=release applies to an entity set: /rest/%s/$entityset/{id}?$method=release", req.dc.Name)
+	}
+	ctx := r.Context()
+	proj := h.projectionFor(req, p)
+	es, count, err := h.Data.Page(ctx, selection(req, p), p.skip, p.top, proj.storageNames())
+	if err != nil {
+		return err
+	}
+	return h.writeCollection(ctx, w, "", proj, count, p.skip, es)
+}
+
+// writeCollection loads what the projection shows of the relations and
+// writes a page in the collection shape.
+func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity) error {
+	rel, err := loadRelated(ctx, h.Data, proj, es)
+	if err != nil {
+		return err
+	}
+	stamp, err := h.Data.GlobalStamp(ctx)
+	if err != nil {
+		return err
+	}
+	enc := &encoder{globalStamp: stamp}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
+	writeJSON(w, http.StatusOK, *buf)
+	return nil
+}
+
+// getEntity serves GET /rest/{dataClass}({key}) and its projections, and
+// /rest/Company(1)/staff, the entities a relation leads to.
+func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	ctx := r.Context()
+	e, err := h.lookup(ctx, req, nil)
+	if err != nil {
+		return err
+	}
+	if len(req.attrs) == 1 && req.attrs[0].Kind != fourd.KindStorage && p.attributes == nil {
+		return h.followRelation(w, r, req, p, e)
+	}
+	proj := h.projectionFor(req, p)
+	e, err = h.Data.Entity(ctx, req.dc, e.Key, proj.storageNames())
+	if err != nil {
+		return err
+	}
+	rel, err := loadRelated(ctx, h.Data, proj, []*fourd.Entity{e})
+	if err != nil {
+		return err
+	}
+	enc := &encoder{}
+	body := enc.appendEntity(nil, e, proj, rel, true)
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// lookup finds the entity a keyed path names: by primary key, or by
+// another attribute (Company:name(Acme)), which must name exactly one.
+func (h *Handler) lookup(ctx context.Context, req *dataRequest, attrs []string) (*fourd.Entity, error) {
+	if req.keyAttr == nil || req.keyAttr.Name == req.dc.PrimaryKey {
+		return h.Data.Entity(ctx, req.dc, req.key, attrs)
+	}
+	es, err := entitiesWhereIn(ctx, h.Data, req.dc, req.keyAttr.Name, []string{req.key}, &projection{dc: req.dc, attrs: nil})
+	if err != nil {
+		return nil, err
+	}
+	if len(es) != 1 {
+		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownEntity, "%d entities of %s have %s = %q; a key names exactly one", len(es), req.dc.Name, req.keyAttr.Name, req.key)
+	}
+	return es[0], nil
+}
+
+// followRelation serves /rest/Company(1)/staff (a selection of the related
+// entities) and /rest/Employee(1)/employer (the related entity).
+func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, e *fourd.Entity) error {
+	ctx := r.Context()
+	a := req.attrs[0]
+	m := h.Data.Model()
+	target := m.DataClass(a.RelatedDataClass)
+	if a.Kind == fourd.KindRelatedEntity {
+		full, err := h.Data.Entity(ctx, req.dc, e.Key, []string{a.Name})
+		if err != nil {
+			return err
+		}
+		key, _ := full.Values[a.Name].(string)
+		if key == "" {
+			writeJSON(w, http.StatusOK, []byte("null"))
+			return nil
+		}
+		return h.getEntity(w, r, &dataRequest{dc: target, key: key, hasKey: true}, &dataParams{top: DefaultTop})
+	}
+	sub := &dataRequest{dc: target}
+	sp := *p
+	sp.attributes = nil
+	back := relationFilter(a.Path, e.Key)
+	if p.filter != nil {
+		back = andQueries(back, p.filter)
+	}
+	sp.filter = back
+	return h.getSelection(w, r, sub, &sp)
+}
+
+// getCompute serves /rest/{dataClass}/{attr}?$compute=… and ?$distinct=true.
+func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
+		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
+	}
+	ctx := r.Context()
+	a := req.attrs[0]
+	var body []byte
+	if p.distinct {
+		values, err := h.Data.Distinct(ctx, selection(req, p), a.Name)
+		if err != nil {
+			return err
+		}
+		if p.skip < len(values) {
+			values = values[p.skip:]
+		} else {
+			values = nil
+		}
+		if len(values) > p.top {
+			values = values[:p.top]
+		}
+		body = append(body, '[')
+		for i, v := range values {
+			if i > 0 {
+				body = append(body, ',')
+			}
+			body = appendValue(body, v)
+		}
+		body = append(body, ']')
+	} else {
+		v, err := h.Data.Compute(ctx, selection(req, p), a.Name, p.compute)
+		if err != nil {
+			return err
+		}
+		if p.compute == fourd.AggregateAll {
+			body = append(body, '{')
+			body = fourd.AppendJSONString(body, a.Name)
+			body = append(body, ':')
+			body = appendValue(body, v)
+			body = append(body, '}')
+		} else {
+			body = appendValue(body, v)
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// setURI is the __ENTITYSET of a stored set.
+func setURI(dc *fourd.DataClass, id string) string {
+	return "/rest/" + dc.Name + "/$entityset/" + id
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

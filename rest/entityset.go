@@ -1,0 +1,221 @@
+package rest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/filter"
+)
+
+// createEntitySet serves $method=entityset on a dataclass: the whole
+// selection (whatever $skip and $top say) is stored, and the first page is
+// returned with __ENTITYSET first.
+func (h *Handler) createEntitySet(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	ctx := r.Context()
+	rows, err := h.Data.Rows(ctx, selection(req, p))
+	if err != nil {
+		return err
+	}
+	es := h.newEntitySet(r, req.dc, h.EntitySets.NewRowSet(rows, len(p.orderBy) > 0), p)
+	if err := h.EntitySets.Put(ctx, es); err != nil {
+		return err
+	}
+	return h.writeSetPage(w, r, req, p, es, es.Rows)
+}
+
+func (h *Handler) newEntitySet(r *http.Request, dc *fourd.DataClass, rows fourd.RowSet, p *dataParams) *fourd.EntitySet {
+	now := h.Now()
+	sessionID := ""
+	if s := RequestSession(r); s != nil {
+		sessionID = s.ID
+	}
+	return &fourd.EntitySet{
+		ID: fourd.NewID(), DataClass: dc.Name, Rows: rows, SessionID: sessionID,
+		Created: now, Refreshed: now, Timeout: p.timeout,
+		SavedFilter: p.savedFilter, SavedOrderBy: p.savedOrderBy,
+	}
+}
+
+// writeSetPage writes the page of rows that $skip and $top select, with
+// the set's URI as __ENTITYSET.
+func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, es *fourd.EntitySet, rows fourd.RowSet) error {
+	ctx := r.Context()
+	proj := h.projectionFor(req, p)
+	page, err := h.Data.Load(ctx, req.dc, rows.Page(p.skip, p.top), proj.storageNames())
+	if err != nil {
+		return err
+	}
+	uri := ""
+	if es != nil {
+		uri = setURI(req.dc, es.ID)
+	}
+	return h.writeCollection(ctx, w, uri, proj, rows.Len(), p.skip, page)
+}
+
+// getEntitySet serves /rest/{dataClass}/$entityset/{id}: a page of the set
+// (filtered, sorted and projected as asked), its release, its combination
+// with another set, or a new set made from it.
+func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	ctx := r.Context()
+	if p.method == "release" {
+		if err := h.EntitySets.Release(ctx, req.setID); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"ok":true}`))
+		return nil
+	}
+	es, err := h.EntitySets.Get(ctx, req.setID, h.Now())
+	if fourd.ErrorCode(err) == fourd.ENOTFOUND && (p.savedFilter != "" || p.savedOrderBy != "") {
+		es, err = h.rebuildEntitySet(r, req, p)
+	}
+	if err != nil {
+		return err
+	}
+	if es.DataClass != req.dc.Name {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "entity set %s holds %s entities, not %s", es.ID, es.DataClass, req.dc.Name)
+	}
+	rows := es.Rows
+	if p.logicOp != "" {
+		other, err := h.EntitySets.Get(ctx, strings.ToUpper(p.otherSet), h.Now())
+		if err != nil {
+			return err
+		}
+		if other.DataClass != es.DataClass {
+			return badParam("$otherCollection %s holds %s entities; both sets must be of one dataclass (%s)", other.ID, other.DataClass, es.DataClass)
+		}
+		combined, shared, err := h.EntitySets.Combine(es.Rows, other.Rows, p.logicOp)
+		if err != nil {
+			return err
+		}
+		if p.logicOp == fourd.SetIntersect {
+			body := []byte("false")
+			if shared {
+				body = []byte("true")
+			}
+			writeJSON(w, http.StatusOK, body)
+			return nil
+		}
+		rows = combined
+	}
+	if rows, err = h.refine(r, req, p, rows); err != nil {
+		return err
+	}
+	if p.method == "entityset" {
+		nes := h.newEntitySet(r, req.dc, rows, p)
+		if err := h.EntitySets.Put(ctx, nes); err != nil {
+			return err
+		}
+		return h.writeSetPage(w, r, req, p, nes, rows)
+	}
+	return h.writeSetPage(w, r, req, p, es, rows)
+}
+
+// refine applies $filter (keeping the set's order) and $orderby to a set's
+// rows.
+func (h *Handler) refine(r *http.Request, req *dataRequest, p *dataParams, rows fourd.RowSet) (fourd.RowSet, error) {
+	if p.filter == nil && len(p.orderBy) == 0 {
+		return rows, nil
+	}
+	ctx := r.Context()
+	list := rows.AppendTo(nil)
+	if p.filter != nil {
+		match, err := h.Data.Rows(ctx, fourd.Selection{DataClass: req.dc, Filter: p.filter})
+		if err != nil {
+			return nil, err
+		}
+		in := h.EntitySets.NewRowSet(match, false)
+		list = slices.DeleteFunc(list, func(row fourd.RowID) bool { return !in.Contains(row) })
+	}
+	sorted := rows.Sorted()
+	if len(p.orderBy) > 0 {
+		var err error
+		if list, err = h.Data.Sort(ctx, req.dc, list, p.orderBy); err != nil {
+			return nil, err
+		}
+		sorted = true
+	}
+	return h.EntitySets.NewRowSet(list, sorted), nil
+}
+
+// rebuildEntitySet remakes a vanished set under its own ID from the saved
+// filter and order the request carries, with 4D's 10-minute timeout.
+func (h *Handler) rebuildEntitySet(r *http.Request, req *dataRequest, p *dataParams) (*fourd.EntitySet, error) {
+	sel := fourd.Selection{DataClass: req.dc}
+	var err error
+	if p.savedFilter != "" {
+		if sel.Filter, err = filter.Parse(p.savedFilter); err != nil {
+			return nil, badFilter(err)
+		}
+		if len(sel.Filter.Placeholders()) > 0 {
+			return nil, badParam("$savedfilter cannot use placeholders: the set could not be rebuilt from it alone")
+		}
+		sel.OrderBy = sel.Filter.OrderBy
+	}
+	if p.savedOrderBy != "" {
+		if sel.OrderBy, err = filter.ParseOrderBy(p.savedOrderBy); err != nil {
+			return nil, badFilter(err)
+		}
+	}
+	rows, err := h.Data.Rows(r.Context(), sel)
+	if err != nil {
+		return nil, err
+	}
+	es := h.newEntitySet(r, req.dc, h.EntitySets.NewRowSet(rows, len(sel.OrderBy) > 0), p)
+	es.ID = req.setID
+	es.Timeout = fourd.RebuiltEntitySetTimeout
+	if err := h.EntitySets.Put(r.Context(), es); err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// postRelease serves POST /rest/$entityset/$release with a JSON array of
+// entity set IDs. It releases those that exist and answers
+// {"ok":true,"released":[…],"notFound":[…]}.
+func (h *Handler) postRelease(w http.ResponseWriter, r *http.Request) error {
+	if h.EntitySets == nil {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server keeps no entity sets")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return badParam("read the request body: %v", err)
+	}
+	var ids []string
+	if err := json.Unmarshal(body, &ids); err != nil {
+		return badParam("the body must be a JSON array of entity set IDs, as in [\"4C51204DD8184B65AC7D79F09A077F24\"]: %v", err)
+	}
+	released, notFound := []string{}, []string{}
+	for _, id := range ids {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		err := h.EntitySets.Release(r.Context(), id)
+		switch fourd.ErrorCode(err) {
+		case "":
+			released = append(released, id)
+		case fourd.ENOTFOUND:
+			notFound = append(notFound, id)
+		default:
+			return err
+		}
+	}
+	out, _ := json.Marshal(struct {
+		OK       bool     `json:"ok"`
+		Released []string `json:"released"`
+		NotFound []string `json:"notFound"`
+	}{true, released, notFound})
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// relationFilter is the filter "path = key", built as a tree.
+func relationFilter(path, key string) *filter.Query {
+	return &filter.Query{Expr: &filter.Comparison{Path: filter.Path{{Name: path}}, Op: filter.OpStrictEqual, Value: filter.Value{Kind: filter.KindString, Str: key}}}
+}
+
+// andQueries is "a AND b".
+func andQueries(a, b *filter.Query) *filter.Query {
+	return &filter.Query{Expr: &filter.Logical{Op: filter.And, Left: a.Expr, Right: b.Expr}, OrderBy: b.OrderBy}
+}
