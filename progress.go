@@ -8,8 +8,8 @@ import (
 
 // Well-known progress indicator names (the UserInfo of $info.ProgressInfo).
 const (
-	ProgressIndex  = "indexProgressIndicator" // building an index
-	ProgressFlush  = "flushProgressIndicator" // writing the cache to disk
+	ProgressIndex  = "indexProgressIndicator"  // building an index
+	ProgressFlush  = "flushProgressIndicator"  // writing the cache to disk
 	ProgressImport = "importProgressIndicator" // loading data (the demo data, an import)
 )
 
