@@ -85,6 +85,16 @@ type EntitySetInfo struct {
 // EntitySetStore is the cache of entity sets: bounded in bytes, expiring
 // sets on time, evicting the least recently used when full.
 //
+// The contract, which storetest.TestEntitySetStore checks for every
+// backend: Put keeps a copy of the set and Get returns a copy, so callers
+// never share a set the store refreshes; a set whose Expires is at or
+// before now is gone everywhere (Get and Release answer 1802, EntitySets
+// leaves it out) even before Expire sweeps it; "oldest first" is the order
+// sets were put in; Put refuses with EINVALID a nil set, one without ID or
+// rows, or with a timeout of 0 or less; NewRowSet copies its input; the
+// 1802 error's message is `EntitySet "<ID>" cannot be found`, component
+// dbmg.
+//
 // Implementations are safe for concurrent use. The in-memory store (inmem)
 // serves one node.
 type EntitySetStore interface {

@@ -112,8 +112,8 @@ func TestActivity_InFlightRequest(t *testing.T) {
 			!self.Visible || self.SessionID != id {
 			t.Errorf("request process = %+v; want GET /rest/$activity, Executing, url /rest/$activity, visible, session %s", *self, id)
 		}
-		if self.Number != 5 {
-			t.Errorf("request process number %d, want 5 (the lowest free after 4 internal processes)", self.Number)
+		if self.Number != servertest.InternalProcesses+1 {
+			t.Errorf("request process number %d, want %d (the lowest free after the internal processes)", self.Number, servertest.InternalProcesses+1)
 		}
 		if self.Session == nil {
 			t.Fatal("request process has no session property")
@@ -422,7 +422,7 @@ func TestActivity_Golden(t *testing.T) {
 	if status, body := getActivity(t, c, srv.URL(), "options=2"); status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, body)
 	}
-	want := map[int]fourd.ProcessState{1: fourd.StateWaitingForInternalFlag, 2: fourd.StateWaitingForInputOutput, 3: fourd.StateDelayed, 4: fourd.StateDelayed}
+	want := map[int]fourd.ProcessState{1: fourd.StateWaitingForInternalFlag, 2: fourd.StateWaitingForInputOutput, 3: fourd.StateDelayed, 4: fourd.StateDelayed, 5: fourd.StateDelayed}
 	var body []byte
 	for attempt := 1; ; attempt++ {
 		servertest.Eventually(t, "every internal process waiting", func() bool {

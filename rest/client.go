@@ -80,6 +80,76 @@ func (c *Client) Activity(ctx context.Context, sessionID string, opts fourd.Acti
 	return &a, nil
 }
 
+// Info calls GET /rest/$info.
+func (c *Client) Info(ctx context.Context) (*Info, error) {
+	body, err := c.get(ctx, "/rest/$info", nil)
+	if err != nil {
+		return nil, err
+	}
+	var info Info
+	if err := json.Unmarshal(body, &info); err != nil {
+		return nil, fmt.Errorf("decode $info: %w", err)
+	}
+	return &info, nil
+}
+
+// BuildIndex calls POST /rest/$index: the server builds the index of
+// dataClass.attribute and answers when it is done.
+func (c *Client) BuildIndex(ctx context.Context, dataClass, attribute string) error {
+	body, _ := json.Marshal(map[string]string{"dataClass": dataClass, "attribute": attribute})
+	_, err := c.post(ctx, "/rest/$index", body)
+	return err
+}
+
+// Flush calls POST /rest/$flush: the server writes its cache to disk and
+// answers when it is done.
+func (c *Client) Flush(ctx context.Context) error {
+	_, err := c.post(ctx, "/rest/$flush", nil)
+	return err
+}
+
+func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, error) {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return c.do(req)
+}
+
+// Info is $info as the client reads it.
+type Info struct {
+	CacheSize      int64 `json:"cacheSize"`
+	UsedCache      int64 `json:"usedCache"`
+	EntitySetCount int   `json:"entitySetCount"`
+	EntitySet      []struct {
+		ID            string `json:"id"`
+		DataClass     string `json:"dataClass"`
+		SelectionSize int    `json:"selectionSize"`
+		Sorted        bool   `json:"sorted"`
+		Refreshed     string `json:"refreshed"`
+		Expires       string `json:"expires"`
+		SessionID     string `json:"sessionID"`
+		Bytes         int    `json:"bytes"`
+	} `json:"entitySet"`
+	ProgressInfo []fourd.ProgressInfo `json:"ProgressInfo"`
+	SessionInfo  []struct {
+		SessionID  string `json:"sessionID"`
+		UserID     string `json:"userID"`
+		UserName   string `json:"userName"`
+		LifeTime   int64  `json:"lifeTime"`
+		Expiration string `json:"expiration"`
+	} `json:"sessionInfo"`
+	Privileges struct {
+		Privileges []struct {
+			Privilege string `json:"privilege"`
+		} `json:"privileges"`
+	} `json:"privileges"`
+}
+
 // get sends a GET and returns the body of a 2xx answer; any other answer
 // becomes a *fourd.Error read from the __ERROR envelope.
 func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, error) {

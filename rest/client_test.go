@@ -59,8 +59,8 @@ func TestClient_Activity(t *testing.T) {
 		if a.Session(id) == nil || a.Session(srv.StoredProcedureSession().ID) == nil {
 			t.Errorf("sessions %+v; want the client's and the stored-procedure session", a.Sessions)
 		}
-		if len(a.Processes) != 5 {
-			t.Errorf("%d processes, want 5 (4 internal, this request)", len(a.Processes))
+		if len(a.Processes) != servertest.InternalProcesses+1 {
+			t.Errorf("%d processes, want %d (the internal ones, this request)", len(a.Processes), servertest.InternalProcesses+1)
 		}
 	})
 	t.Run("OKSameSession", func(t *testing.T) {

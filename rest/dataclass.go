@@ -213,7 +213,11 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	if err != nil {
 		return err
 	}
-	enc := &encoder{}
+	stamp, err := h.Data.GlobalStamp(ctx)
+	if err != nil {
+		return err
+	}
+	enc := &encoder{globalStamp: stamp}
 	body := enc.appendEntity(nil, e, proj, rel, true)
 	writeJSON(w, http.StatusOK, body)
 	return nil

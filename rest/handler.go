@@ -22,6 +22,8 @@ type Handler struct {
 	EntitySets fourd.EntitySetStore
 	// Progress lists the progress indicators $info reports; may be nil.
 	Progress *fourd.Progress
+	// Jobs runs index builds and flushes for $index and $flush; may be nil.
+	Jobs Jobs
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// IdleTimeout is a new REST session's idle lifetime (default
@@ -67,6 +69,8 @@ func (h *Handler) Init() {
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
 	h.mux.Handle("/rest/$catalog/", h.adapt(h.getCatalogEntry))
 	h.route("/rest/$entityset/$release", http.MethodPost, h.postRelease)
+	h.route("/rest/$index", http.MethodPost, h.postIndex)
+	h.route("/rest/$flush", http.MethodPost, h.postFlush)
 	h.mux.Handle("/rest/", h.adapt(h.serveData))
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)

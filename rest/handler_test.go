@@ -268,7 +268,7 @@ func TestErrors(t *testing.T) {
 // process has left it.
 func TestBurst(t *testing.T) {
 	srv := MustOpenServer(t)
-	const internal = 4 // main, listener, timer, monitor
+	internal := servertest.InternalProcesses
 	baseline := srv.Processes.Len()
 	if baseline != internal {
 		t.Fatalf("baseline: %d processes, want %d internal ones", baseline, internal)
@@ -319,7 +319,7 @@ func TestBurst(t *testing.T) {
 	for _, p := range a.Processes {
 		types = append(types, p.Type)
 	}
-	want := []fourd.ProcessType{fourd.TypeMainProcess, fourd.TypeHTTPListener, fourd.TypeInternalTimerProcess, fourd.TypeMonitorProcess, fourd.TypeWebServerProcess}
+	want := append(slices.Clone(servertest.InternalTypes), fourd.TypeWebServerProcess)
 	if !slices.Equal(types, want) {
 		t.Errorf("process types after the burst = %v, want %v (the internal processes and this request)", types, want)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
 	"github.com/fourd/fourd/rest"
+	"github.com/fourd/fourd/sqlite"
 )
 
 // Defaults.
@@ -52,11 +53,29 @@ type Server struct {
 	// Logger receives the server's structured logs.
 	Logger *slog.Logger
 
-	// Parts, made by New; they may be replaced before Open.
-	Processes *inmem.ProcessTable
-	Sessions  *inmem.SessionStore
-	Workers   *inmem.Workers
+	// CacheSize bounds the entity-set cache, in bytes.
+	CacheSize int64
+	// FlushInterval is how often the flusher writes the cache to disk.
+	FlushInterval time.Duration
+	// Demo creates the demo model in a data directory that has no model,
+	// and fills it with DemoCompanies companies and DemoEmployees employees.
+	Demo          bool
+	DemoCompanies int
+	DemoEmployees int
 
+	// Parts, made by New; they may be replaced before Open.
+	Processes  *inmem.ProcessTable
+	Sessions   *inmem.SessionStore
+	Workers    *inmem.Workers
+	EntitySets *inmem.EntitySetStore
+	Progress   *fourd.Progress
+	// Data is the datastore, opened by Open from the data directory; nil
+	// when the directory has no model.
+	Data fourd.Datastore
+
+	db              *sqlite.DB
+	indexJobs       chan indexJob
+	flushRequests   chan chan error
 	storedProcedure *fourd.Session
 	handler         *rest.Handler
 	httpServer      *http.Server
@@ -81,8 +100,13 @@ func New() *Server {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Now:             time.Now,
 		Logger:          slog.Default(),
+		CacheSize:       DefaultCacheSize,
+		FlushInterval:   DefaultFlushInterval,
+		DemoCompanies:   DefaultDemoCompanies,
+		DemoEmployees:   DefaultDemoEmployees,
 		Processes:       inmem.NewProcessTable(),
 		Sessions:        inmem.NewSessionStore(),
+		Progress:        fourd.NewProgress(),
 	}
 }
 
@@ -98,7 +122,13 @@ func (s *Server) validate() error {
 	if s.IdleTimeout < time.Minute {
 		return fmt.Errorf("session idle timeout %s: must be at least 1m", s.IdleTimeout)
 	}
-	for name, d := range map[string]time.Duration{"sweep interval": s.SweepInterval, "sample interval": s.SampleInterval, "shutdown timeout": s.ShutdownTimeout} {
+	if s.CacheSize < 1<<20 {
+		return fmt.Errorf("cache size %d: must be at least 1 MiB (1048576)", s.CacheSize)
+	}
+	if s.Demo && (s.DemoCompanies < 1 || s.DemoEmployees < 0) {
+		return fmt.Errorf("demo size: at least 1 company and 0 employees, not %d and %d", s.DemoCompanies, s.DemoEmployees)
+	}
+	for name, d := range map[string]time.Duration{"sweep interval": s.SweepInterval, "sample interval": s.SampleInterval, "shutdown timeout": s.ShutdownTimeout, "flush interval": s.FlushInterval} {
 		if d <= 0 {
 			return fmt.Errorf("%s %s: must be positive", name, d)
 		}
@@ -123,6 +153,21 @@ func (s *Server) Open() (err error) {
 	s.Sessions.Now = s.Now
 	s.stop = make(chan struct{})
 	s.stopped = make(chan struct{})
+	s.indexJobs = make(chan indexJob, 256)
+	s.flushRequests = make(chan chan error)
+	if s.EntitySets == nil {
+		s.EntitySets = inmem.NewEntitySetStore(s.CacheSize)
+	}
+	s.EntitySets.Now = s.Now
+	fillDemo, err := s.openData()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && s.db != nil {
+			s.db.Close()
+		}
+	}()
 
 	s.storedProcedure = newStoredProcedureSession(s.Now())
 	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
@@ -154,6 +199,10 @@ func (s *Server) Open() (err error) {
 	s.handler = &rest.Handler{
 		Processes:   s.Processes,
 		Sessions:    s.Sessions,
+		Data:        s.Data,
+		EntitySets:  s.EntitySets,
+		Progress:    s.Progress,
+		Jobs:        s,
 		AppName:     s.AppName,
 		IdleTimeout: s.IdleTimeout,
 		Now:         s.Now,
@@ -170,7 +219,7 @@ func (s *Server) Open() (err error) {
 	if s.mainProc, err = s.Processes.Start(fourd.ProcessSpec{Name: "Main process", Type: fourd.TypeMainProcess}, s.runMain); err != nil {
 		return err
 	}
-	for _, start := range []func() error{s.startListener, s.startTimer, s.startMonitor} {
+	for _, start := range []func() error{s.startListener, s.startTimer, s.startMonitor, func() error { return s.startDataProcesses(fillDemo) }} {
 		if err := start(); err != nil {
 			close(s.stop)
 			<-s.stopped
@@ -212,6 +261,11 @@ func (s *Server) Close() error {
 		if err := s.Processes.Close(ctx); err != nil {
 			s.closeErr = fmt.Errorf("processes still running after %s: %d", s.ShutdownTimeout, s.Processes.Len())
 			s.Logger.Error("shutdown incomplete", "err", s.closeErr)
+		}
+		if s.db != nil {
+			if err := s.db.Close(); err != nil {
+				s.closeErr = errors.Join(s.closeErr, fmt.Errorf("close the datastore: %w", err))
+			}
 		}
 		s.Logger.Info("fourd stopped")
 	})

@@ -36,6 +36,7 @@ func TestOpen_InternalProcesses(t *testing.T) {
 		{fourd.TypeHTTPListener, fourd.StateWaitingForInputOutput},
 		{fourd.TypeInternalTimerProcess, fourd.StateDelayed},
 		{fourd.TypeMonitorProcess, fourd.StateDelayed},
+		{fourd.TypeCacheManager, fourd.StateDelayed},
 	}
 	if got := srv.Processes.Len(); got != len(want) {
 		t.Fatalf("Processes.Len() = %d after Open, want %d internal processes", got, len(want))

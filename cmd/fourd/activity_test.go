@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"net"
 	"os"
@@ -166,7 +167,7 @@ func TestActivity(t *testing.T) {
 		for _, p := range a.Processes {
 			types = append(types, p.Type)
 		}
-		want := []fourd.ProcessType{fourd.TypeMainProcess, fourd.TypeHTTPListener, fourd.TypeInternalTimerProcess, fourd.TypeMonitorProcess, fourd.TypeWebServerProcess}
+		want := append(slices.Clone(servertest.InternalTypes), fourd.TypeWebServerProcess)
 		if !slices.Equal(types, want) {
 			t.Errorf("process types %v, want %v", types, want)
 		}
@@ -184,11 +185,12 @@ func TestActivity(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(stdout, "\n")
-		// 5 processes (4 internal, the CLI's request), then 2 sessions
+		// the internal processes and the CLI's request, then 2 sessions
 		// (stored procedure, the CLI's own).
-		want := map[int]string{0: "PROCESSES (5)", 7: "", 8: "SESSIONS (2)", 12: ""}
-		if len(lines) != 13 {
-			t.Fatalf("%d lines, want 13:\n%s", len(lines), stdout)
+		n := servertest.InternalProcesses + 1
+		want := map[int]string{0: fmt.Sprintf("PROCESSES (%d)", n), n + 2: "", n + 3: "SESSIONS (2)", n + 7: ""}
+		if len(lines) != n+8 {
+			t.Fatalf("%d lines, want %d:\n%s", len(lines), n+8, stdout)
 		}
 		for i, w := range want {
 			if lines[i] != w {

@@ -2,6 +2,9 @@
 //
 //	fourd serve    [--addr 127.0.0.1:8080] [--data ./fourd-data] [--app-name fourd] ...
 //	fourd activity [--server URL] [--session ID] [--processes-only|--sessions-only] [--json]
+//	fourd info     [--server URL] [--json]
+//	fourd index    [--server URL] DataClass.attribute
+//	fourd flush    [--server URL]
 //	fourd version
 //
 // Every flag has an environment variable (FOURD_ADDR, FOURD_DATA, ...) that
@@ -33,6 +36,9 @@ const usage = `fourd: a 4D-style REST data server with a live process table.
 Usage:
   fourd serve     run the server
   fourd activity  show the processes and sessions of a running server (Process activity)
+  fourd info      show the cache, entity sets, progress indicators and sessions ($info)
+  fourd index     build an index on a running server: fourd index Employee.lastName
+  fourd flush     make a running server write its cache to disk
   fourd version   print the version
 
 Run 'fourd <command> -h' for a command's flags.
@@ -67,6 +73,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stderr)
 	case "activity":
 		return runActivity(ctx, args[1:], stdout, stderr)
+	case "info":
+		return runInfo(ctx, args[1:], stdout, stderr)
+	case "index":
+		return runIndex(ctx, args[1:], stdout, stderr)
+	case "flush":
+		return runFlush(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fourd", version)
 		return nil

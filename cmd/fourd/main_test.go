@@ -133,8 +133,8 @@ func TestServe(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &a); err != nil {
 			t.Fatalf("decode: %v\n%s", err, stdout)
 		}
-		if len(a.Processes) != 5 {
-			t.Errorf("%d processes, want 5", len(a.Processes))
+		if len(a.Processes) != servertest.InternalProcesses+1 {
+			t.Errorf("%d processes, want %d", len(a.Processes), servertest.InternalProcesses+1)
 		}
 
 		cancel()

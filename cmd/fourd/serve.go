@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,12 +27,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cacheDefault, err := envInt("FOURD_CACHE_SIZE", server.DefaultCacheSize)
+	if err != nil {
+		return err
+	}
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", env("FOURD_ADDR", server.DefaultAddr), "TCP address to listen on (env FOURD_ADDR)")
 	data := fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory, created if missing (env FOURD_DATA)")
 	appName := fs.String("app-name", env("FOURD_APP_NAME", server.DefaultAppName), "application name; the session cookie is 4DSID_<app-name> (env FOURD_APP_NAME)")
 	idle := fs.Duration("session-timeout", idleDefault, "idle lifetime of REST sessions, at least 1m (env FOURD_SESSION_TIMEOUT)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long shutdown may take (env FOURD_SHUTDOWN_TIMEOUT)")
+	demo := fs.Bool("demo", false, "in an empty data directory, create the demo model and fill it with generated data")
+	demoSize := fs.String("demo-size", env("FOURD_DEMO_SIZE", "1000,100000"), "with --demo: companies,employees (env FOURD_DEMO_SIZE)")
+	cacheSize := fs.Int64("cache-size", cacheDefault, "entity-set cache size in bytes (env FOURD_CACHE_SIZE)")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("FOURD_LOG_FORMAT", "text"), "text or json (env FOURD_LOG_FORMAT)")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,7 +50,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 
+	companies, employees, err := parseDemoSize(*demoSize)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+
 	srv := server.New()
+	srv.Demo = *demo
+	srv.DemoCompanies, srv.DemoEmployees = companies, employees
+	srv.CacheSize = *cacheSize
 	srv.Addr = *addr
 	srv.DataDir = *data
 	srv.AppName = *appName
@@ -86,4 +102,31 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 		return 0, &exitError{code: 2, msg: fmt.Sprintf("%s=%q: not a duration (examples: 90s, 60m, 2h)", name, v)}
 	}
 	return d, nil
+}
+
+// parseDemoSize reads "companies,employees" (or just an employee count).
+func parseDemoSize(s string) (companies, employees int, err error) {
+	c, e, ok := strings.Cut(s, ",")
+	if !ok {
+		c, e = "1000", s
+	}
+	companies, err1 := strconv.Atoi(strings.TrimSpace(c))
+	employees, err2 := strconv.Atoi(strings.TrimSpace(e))
+	if err1 != nil || err2 != nil || companies < 1 || employees < 0 {
+		return 0, 0, fmt.Errorf("--demo-size %q: give companies,employees, as in 1000,100000", s)
+	}
+	return companies, employees, nil
+}
+
+// envInt reads an integer default from the environment.
+func envInt(name string, def int64) (int64, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, &exitError{code: 2, msg: fmt.Sprintf("%s=%q: not a whole number", name, v)}
+	}
+	return n, nil
 }

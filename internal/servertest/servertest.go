@@ -8,13 +8,27 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fourd/fourd"
+
 	"github.com/fourd/fourd/rest"
 	"github.com/fourd/fourd/server"
 )
+
+// InternalTypes are the types of the internal processes of a server
+// without a datastore, in process-number order: main, HTTP listener,
+// session timer, process monitor, cache manager. A server with a datastore
+// adds a flusher and an indexer.
+var InternalTypes = []fourd.ProcessType{fourd.TypeMainProcess, fourd.TypeHTTPListener, fourd.TypeInternalTimerProcess,
+	fourd.TypeMonitorProcess, fourd.TypeCacheManager}
+
+// InternalProcesses is len(InternalTypes).
+var InternalProcesses = len(InternalTypes)
 
 // MustOpenServer opens a server on 127.0.0.1:0 with tb.TempDir() as its data
 // directory and a logger that discards, applies opts to it before Open, and
@@ -52,6 +66,42 @@ func WithQuietTicks() func(*server.Server) {
 		s.SweepInterval = time.Hour
 		s.SampleInterval = time.Hour
 	}
+}
+
+// WithModel writes model (a model.json document) into the server's data
+// directory before it opens, so that it serves a datastore of that model.
+func WithModel(tb testing.TB, model string) func(*server.Server) {
+	return func(s *server.Server) {
+		if err := os.WriteFile(filepath.Join(s.DataDir, server.ModelFile), []byte(model), 0o640); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// WithDemo makes the server create the demo model and generate that many
+// companies and employees; WaitForDemo waits until they are in.
+func WithDemo(companies, employees int) func(*server.Server) {
+	return func(s *server.Server) {
+		s.Demo, s.DemoCompanies, s.DemoEmployees = true, companies, employees
+	}
+}
+
+// WaitForDemo waits until the demo data import has ended.
+func WaitForDemo(tb testing.TB, srv *server.Server) {
+	tb.Helper()
+	Eventually(tb, "the demo data import to end", func() bool {
+		for _, p := range srv.Processes.Processes("") {
+			if p.Name == "Demo data import" {
+				return false
+			}
+		}
+		for _, pi := range srv.Progress.Snapshot() {
+			if pi.UserInfo == fourd.ProgressImport {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // WithAppName sets the server's application name.

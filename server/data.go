@@ -1,0 +1,284 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/sqlite"
+)
+
+// Data defaults.
+const (
+	DefaultCacheSize     = 209715200 // bytes: the seed's $info example
+	DefaultFlushInterval = time.Minute
+	DefaultDemoCompanies = 1000
+	DefaultDemoEmployees = 100000
+	ModelFile            = "model.json"
+	DatabaseFile         = "data.sqlite"
+)
+
+// openData opens the datastore of the data directory: the model in
+// model.json and the SQLite database beside it. Without a model file there
+// is no datastore and the data resources answer 404, unless Demo asks for
+// the demo model, which is written and then filled with generated data.
+// It returns whether the demo data must be generated.
+func (s *Server) openData() (fillDemo bool, err error) {
+	modelPath := filepath.Join(s.DataDir, ModelFile)
+	dbPath := filepath.Join(s.DataDir, DatabaseFile)
+	data, err := os.ReadFile(modelPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && s.Demo:
+		if _, err := os.Stat(dbPath); err == nil {
+			return false, fmt.Errorf("--demo: %s has a database but no %s; remove it or give it a model", s.DataDir, ModelFile)
+		}
+		m := sqlite.DemoModel()
+		if data, err = json.MarshalIndent(m, "", "  "); err != nil {
+			return false, fmt.Errorf("demo model: %w", err)
+		}
+		if err := os.WriteFile(modelPath, append(data, '\n'), 0o640); err != nil {
+			return false, fmt.Errorf("write the demo model: %w", err)
+		}
+		s.Logger.Info("created the demo model", "file", modelPath)
+		fillDemo = true
+	case errors.Is(err, fs.ErrNotExist):
+		s.Logger.Info("no model in the data directory: the REST data API is off (fourd serve --demo creates a demo model)", "file", modelPath)
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read the model: %w", err)
+	}
+	m, err := fourd.ParseModel(data)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	db, err := sqlite.Open(dbPath, m)
+	if err != nil {
+		return false, fmt.Errorf("open %s: %w", dbPath, err)
+	}
+	s.db = db
+	s.Data = db
+	return fillDemo, nil
+}
+
+// startDataProcesses starts the permanent processes of the data: the
+// cache manager, the flusher and the indexer, then the jobs the datastore
+// needs now (missing indexes, the demo data).
+func (s *Server) startDataProcesses(fillDemo bool) error {
+	if err := s.startTicking("Cache manager", fourd.TypeCacheManager, s.SweepInterval, func(p *fourd.Process) {
+		if ids, err := s.EntitySets.Expire(p, s.Now()); err != nil {
+			s.Logger.Warn("expire entity sets", "err", err)
+		} else if len(ids) > 0 {
+			s.Logger.Debug("entity sets expired", "count", len(ids))
+		}
+	}); err != nil {
+		return err
+	}
+	if s.db == nil {
+		return nil
+	}
+	if err := s.startFlusher(); err != nil {
+		return err
+	}
+	if err := s.startIndexer(); err != nil {
+		return err
+	}
+	for _, ix := range s.db.MissingIndexes() {
+		select {
+		case s.indexJobs <- indexJob{dataClass: ix.DataClass, attribute: ix.Attribute}:
+		default:
+			s.Logger.Warn("too many indexes to build at start-up; build the rest with fourd index", "index", ix.DataClass+"."+ix.Attribute)
+		}
+	}
+	if fillDemo {
+		if _, err := s.startJob("Demo data import", fourd.TypeOtherInternalProcess, fourd.ProgressImport, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
+			start := time.Now()
+			if err := sqlite.GenerateDemo(p, s.db, s.DemoCompanies, s.DemoEmployees, pi); err != nil {
+				return err
+			}
+			s.Logger.Info("demo data ready", "companies", s.DemoCompanies, "employees", s.DemoEmployees, "took", time.Since(start).Round(time.Millisecond))
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startJob runs fn as a new interruptible process of type typ, with a
+// progress indicator that $info reports while it runs. sessionID is the
+// session that asked for it, or "".
+func (s *Server) startJob(name string, typ fourd.ProcessType, userInfo, sessionID string, fn func(*fourd.Process, *fourd.ProgressIndicator) error) (*fourd.Process, error) {
+	return s.Processes.Start(fourd.ProcessSpec{Name: name, Type: typ, SessionID: sessionID, Abortable: true},
+		func(p *fourd.Process) error {
+			pi := s.Progress.Start(userInfo, name, 0, true, p, sessionID)
+			defer pi.Stop()
+			err := fn(p, pi)
+			switch {
+			case err == nil:
+			case errors.Is(err, context.Canceled):
+				s.Logger.Warn("job interrupted", "job", name, "process", p.ID(), "cause", p.Cause())
+			default:
+				s.Logger.Error("job failed", "job", name, "process", p.ID(), "err", err)
+			}
+			return err
+		})
+}
+
+// indexJob asks the indexer to build one index.
+type indexJob struct {
+	dataClass, attribute string
+	done                 chan error // nil: nobody waits
+}
+
+// startIndexer starts the Indexing process: it builds, one at a time, the
+// indexes it is asked for, each in a process of its own (type Indexing
+// process, interruptible) with an indexProgressIndicator.
+func (s *Server) startIndexer() error {
+	s.internal.Add(1)
+	_, err := s.Processes.Start(fourd.ProcessSpec{Name: "Indexer", Type: fourd.TypeIndexingProcess}, func(p *fourd.Process) error {
+		defer s.internal.Done()
+		for {
+			done := p.Wait(fourd.StateWaitingForInternalFlag)
+			var job indexJob
+			select {
+			case <-s.stop:
+				done()
+				return nil
+			case <-p.Done():
+				done()
+				return p.Err()
+			case job = <-s.indexJobs:
+			}
+			done()
+			err := s.runIndexJob(job)
+			if job.done != nil {
+				job.done <- err
+			}
+		}
+	})
+	if err != nil {
+		s.internal.Done()
+	}
+	return err
+}
+
+func (s *Server) runIndexJob(job indexJob) error {
+	dc := s.db.Model().DataClass(job.dataClass)
+	if dc == nil || dc.Attribute(job.attribute) == nil {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownAttribute, "no attribute %s.%s", job.dataClass, job.attribute)
+	}
+	name := "Indexing " + job.dataClass + "." + job.attribute
+	p, err := s.startJob(name, fourd.TypeIndexingProcess, fourd.ProgressIndex, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
+		return s.db.BuildIndex(p, dc, job.attribute, pi)
+	})
+	if err != nil {
+		return err
+	}
+	return s.waitJob(p)
+}
+
+// waitJob waits for a job's process to end; if the server stops first, the
+// job is aborted, so that shutdown never waits for a long build.
+func (s *Server) waitJob(p *fourd.Process) error {
+	select {
+	case <-p.Ended():
+	case <-s.stop:
+		p.Abort(fourd.ErrServerStopping)
+		<-p.Ended()
+	}
+	return p.Result()
+}
+
+// BuildIndex builds (or rebuilds) the index of dataClass.attribute in an
+// Indexing process and waits for it; ctx stops the wait, not the build
+// (abort the process for that).
+func (s *Server) BuildIndex(ctx context.Context, dataClass, attribute string) error {
+	if s.db == nil {
+		return errNoData
+	}
+	done := make(chan error, 1)
+	select {
+	case s.indexJobs <- indexJob{dataClass: dataClass, attribute: attribute, done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errNoData = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no datastore (no model.json in its data directory)")
+
+// startFlusher starts the DB4D Flush cache process: every FlushInterval,
+// and whenever Flush asks, it writes the datastore's cache to disk (a WAL
+// checkpoint for SQLite) in an interruptible process of its own with a
+// flushProgressIndicator.
+func (s *Server) startFlusher() error {
+	s.internal.Add(1)
+	_, err := s.Processes.Start(fourd.ProcessSpec{Name: "Cache flusher", Type: fourd.TypeDB4DFlushCache}, func(p *fourd.Process) error {
+		defer s.internal.Done()
+		t := time.NewTicker(s.FlushInterval)
+		defer t.Stop()
+		for {
+			done := p.Wait(fourd.StateDelayed)
+			var reply chan error
+			select {
+			case <-s.stop:
+				done()
+				return nil
+			case <-p.Done():
+				done()
+				return p.Err()
+			case <-t.C:
+			case reply = <-s.flushRequests:
+			}
+			done()
+			err := s.runFlush()
+			if reply != nil {
+				reply <- err
+			}
+		}
+	})
+	if err != nil {
+		s.internal.Done()
+	}
+	return err
+}
+
+func (s *Server) runFlush() error {
+	p, err := s.startJob("Flushing the cache", fourd.TypeDB4DFlushCache, fourd.ProgressFlush, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
+		return s.db.Flush(p, pi)
+	})
+	if err != nil {
+		return err
+	}
+	return s.waitJob(p)
+}
+
+// Flush asks the flusher to write the cache to disk now and waits for it.
+func (s *Server) Flush(ctx context.Context) error {
+	if s.db == nil {
+		return errNoData
+	}
+	reply := make(chan error, 1)
+	select {
+	case s.flushRequests <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

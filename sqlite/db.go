@@ -1,0 +1,358 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/fourd/fourd"
+	msqlite "modernc.org/sqlite"
+)
+
+// Interface checks: the datastore and its optional capabilities.
+var (
+	_ fourd.Datastore = (*DB)(nil)
+	_ fourd.Indexer   = (*DB)(nil)
+	_ fourd.Flusher   = (*DB)(nil)
+)
+
+// DB is fourd's datastore on an embedded SQLite database: one file (plus
+// its -wal and -shm files while open), one table per dataclass.
+//
+// Reads go through a pool of read-only connections; every write goes
+// through one writer connection, so that writers never contend for
+// SQLite's single write lock and never see SQLITE_BUSY from each other.
+// All methods are safe for concurrent use. Every method takes a context:
+// when it is cancelled (a process aborted), the running SQL statement is
+// interrupted and the method returns the context's error.
+type DB struct {
+	// Now returns the time recorded as __TIMESTAMP on save. Open sets it to
+	// time.Now; tests may replace it before the DB is used.
+	Now func() time.Time
+
+	path   string
+	name   string // the database name in 4D's messages: the file name without extension
+	model  *fourd.Model
+	tables map[*fourd.DataClass]*table
+	writer *sql.DB // exactly one connection
+	reader *sql.DB // read-only connections
+
+	mu        sync.Mutex
+	missing   []IndexRef
+	migration Migration
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Pragmas shared by the writer and the readers. Each is applied to every
+// new connection (database/sql opens connections when it wants to), which
+// is why they go in the DSN rather than in one Exec after Open.
+var pragmas = []string{
+	// Another process (fourd index, the sqlite3 shell) may hold a lock for
+	// a moment; wait up to 5 s instead of failing at once. Inside this
+	// process the single writer connection already serializes writes, and
+	// the driver stops waiting when the context is cancelled.
+	"busy_timeout=5000",
+	// Off, deliberately: relations are checked by Save, which names the
+	// attribute and the missing key in its error (SQLite's "FOREIGN KEY
+	// constraint failed" names neither), and deleting an entity leaves the
+	// entities that point to it intact, as 4D's default delete rule
+	// ("leave related many intact") does; enforced REFERENCES would refuse
+	// or cascade that delete.
+	"foreign_keys=OFF",
+	// Sorts (ORDER BY without an index, DISTINCT) and temporary indexes stay
+	// in memory instead of temporary files: they are small next to the page
+	// caches, and files would cost syscalls.
+	"temp_store=MEMORY",
+	// Map up to 256 MiB of the file: reads of mapped pages skip the read()
+	// syscall and the copy into each connection's page cache, which matters
+	// with several reader connections on the same pages. An I/O error on a
+	// mapped page becomes a SIGBUS, which a local disk does not produce in
+	// practice; a database on a network file system should not be mapped.
+	"mmap_size=268435456",
+}
+
+// Per-role pragmas.
+var (
+	writerPragmas = []string{
+		// WAL lets readers read a consistent snapshot while the writer
+		// writes: a long query never blocks a save, and a save never
+		// blocks a query. It is persistent in the file.
+		"journal_mode=WAL",
+		// In WAL mode NORMAL syncs at checkpoints, not at every commit: a
+		// commit survives a crash of the process, and a power loss can
+		// lose only the last commits, never corrupt the file. FULL would
+		// cost an fsync per save.
+		"synchronous=NORMAL",
+		// After a checkpoint SQLite reuses the -wal file from its start;
+		// this truncates it back to 64 MiB at most, so that one big import
+		// does not leave a huge file behind.
+		"journal_size_limit=67108864",
+		// 64 MiB of page cache for the writer: a bulk insert or an index
+		// build keeps its working set of B-tree pages in memory.
+		"cache_size=-65536",
+	}
+	readerPragmas = []string{
+		// 16 MiB per reader: with mmap the file's pages are shared through
+		// the OS, so each connection needs little of its own.
+		"cache_size=-16384",
+		// A reader can never write, even through a bug: the writer is the
+		// only path to a change.
+		"query_only=1",
+	}
+)
+
+// drv is fourd's own instance of the modernc driver, not registered with
+// database/sql under a name, so that the SQL functions fourd adds
+// (fourd_keyword) do not leak into other users of the driver in the same
+// program.
+var drv = newDriver()
+
+func newDriver() *msqlite.Driver {
+	d := &msqlite.Driver{}
+	d.MustRegisterDeterministicScalarFunction("fourd_keyword", 2, keywordFunc)
+	return d
+}
+
+// connector opens connections on drv with a fixed DSN.
+type connector struct{ dsn string }
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return drv }
+
+// dsn returns the URI that opens path with the given pragmas; txlock sets
+// how BEGIN locks ("immediate" for the writer).
+func dsn(path string, txlock string, pragmaLists ...[]string) string {
+	q := url.Values{}
+	for _, list := range pragmaLists {
+		for _, p := range list {
+			q.Add("_pragma", p)
+		}
+	}
+	if txlock != "" {
+		q.Set("_txlock", txlock)
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Open opens (creating it if needed) the SQLite database at path for the
+// model, creates the tables of new dataclasses and adds the columns of new
+// attributes (see Migration for what it reports). It does not build the
+// indexes a populated table lacks: MissingIndexes lists them for BuildIndex.
+//
+// The model must have been validated (fourd.ParseModel or Model.Init).
+// Open refuses a model that SQLite cannot store as given (names that
+// differ only in case, names starting with "__") and a model that changes
+// the type of an existing attribute, with an error naming the attribute.
+func Open(path string, model *fourd.Model) (*DB, error) {
+	if model == nil {
+		return nil, errors.New("open sqlite: no model")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	tables, err := newTables(model)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	name := filepath.Base(abs)
+	name = name[:len(name)-len(filepath.Ext(name))]
+	db := &DB{Now: time.Now, path: abs, name: name, model: model, tables: tables}
+
+	// The writer: one connection, BEGIN IMMEDIATE so that a write
+	// transaction takes the write lock when it starts rather than failing
+	// to upgrade a read lock half-way.
+	db.writer = sql.OpenDB(connector{dsn(abs, "immediate", pragmas, writerPragmas)})
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetMaxIdleConns(1)
+	db.writer.SetConnMaxLifetime(0)
+	db.writer.SetConnMaxIdleTime(0)
+
+	// The readers: enough connections for every core to run a query, and a
+	// few more for requests that wait on the network between two reads.
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	db.reader = sql.OpenDB(connector{dsn(abs, "", pragmas, readerPragmas)})
+	db.reader.SetMaxOpenConns(readers)
+	db.reader.SetMaxIdleConns(readers)
+	db.reader.SetConnMaxIdleTime(5 * time.Minute)
+
+	ctx := context.Background()
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// Let SQLite gather statistics for tables that lack them (bounded work:
+	// analysis_limit), so that the planner chooses between indexes from
+	// real data rather than guesses.
+	for _, p := range []string{"PRAGMA analysis_limit=1000", "PRAGMA optimize=0x10002"} {
+		if _, err := db.writer.ExecContext(ctx, p); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sqlite: optimize: %w", err)
+		}
+	}
+	return db, nil
+}
+
+// Close closes the database: it lets SQLite record statistics for the
+// planner, then closes every connection (the last one checkpoints the WAL).
+// It is idempotent; calls after the first return the first one's result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = db.writer.ExecContext(ctx, "PRAGMA optimize") // best effort: statistics only
+		db.stmtMu.Lock()
+		for _, st := range db.stmts {
+			st.Close()
+		}
+		db.stmts = nil
+		db.stmtMu.Unlock()
+		db.closeErr = errors.Join(db.reader.Close(), db.writer.Close())
+	})
+	return db.closeErr
+}
+
+// Model returns the model the datastore serves.
+func (db *DB) Model() *fourd.Model { return db.model }
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// write runs fn in a transaction on the writer connection and commits it
+// when fn returns nil; otherwise it rolls back and returns fn's error. The
+// transaction takes the write lock when it begins (BEGIN IMMEDIATE).
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return ctxErr(ctx, err)
+	}
+	return ctxErr(ctx, tx.Commit())
+}
+
+// read runs fn in a read transaction on a reader connection: every query
+// fn makes sees the same snapshot of the database.
+func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
+	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a read transaction has nothing to lose
+	return ctxErr(ctx, fn(cached{db, tx}))
+}
+
+// querier is what a reader pool (*sql.DB) and a transaction have in
+// common for reading.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// query runs fn with the reader pool, for reads of one statement: a
+// statement sees one snapshot by itself, and a transaction would cost a
+// BEGIN and a ROLLBACK around it.
+func (db *DB) query(ctx context.Context, fn func(q querier) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ctxErr(ctx, fn(cached{db: db}))
+}
+
+// cached is a querier that runs queries through the reader pool's
+// prepared statements, in transaction tx when it is not nil.
+type cached struct {
+	db *DB
+	tx *sql.Tx
+}
+
+func (c cached) stmt(ctx context.Context, query string) *sql.Stmt {
+	st, err := c.db.prepared(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if c.tx != nil {
+		return c.tx.StmtContext(ctx, st)
+	}
+	return st
+}
+
+func (c cached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.plain().QueryContext(ctx, query, args...) // reports the error of preparing
+}
+
+func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.plain().QueryRowContext(ctx, query, args...)
+}
+
+func (c cached) plain() querier {
+	if c.tx != nil {
+		return c.tx
+	}
+	return c.db.reader
+}
+
+// maxStmts bounds the prepared statements kept: each holds a compiled
+// program on every reader connection that ran it.
+const maxStmts = 256
+
+// prepared returns the reader pool's prepared statement for query,
+// preparing it on first use. Parsing and planning is about a third of the
+// cost of reading one entity by key (docs/performance.md); a prepared
+// statement pays it once per connection. When the cache is full, an
+// arbitrary statement makes room (a closed statement still serves the
+// queries already running on it).
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st := db.stmts[query]; st != nil {
+		return st, nil
+	}
+	if db.stmts == nil {
+		db.stmts = make(map[string]*sql.Stmt)
+	}
+	st, err := db.reader.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if len(db.stmts) >= maxStmts {
+		for k, old := range db.stmts {
+			old.Close()
+			delete(db.stmts, k)
+			break
+		}
+	}
+	db.stmts[query] = st
+	return st, nil
+}
+
+// ctxErr returns ctx's error instead of err when ctx is done: a statement
+// the driver interrupted fails with "interrupted", which means the context
+// was cancelled.
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/fourd/fourd"
+)
+
+// DemoModel returns the demo model: Company (ID, name, city, country,
+// revenues, staff) and Employee (ID, firstName, lastName, salary,
+// birthDate, employer), with Company.name, Employee.lastName and
+// Employee.salary indexed. docs/model.md shows it as model.json.
+func DemoModel() *fourd.Model {
+	m := &fourd.Model{DataClasses: []*fourd.DataClass{
+		{Name: "Company", PrimaryKey: "ID", Attributes: []*fourd.Attribute{
+			{Name: "ID", Kind: fourd.KindStorage, Type: fourd.AttrLong},
+			{Name: "name", Kind: fourd.KindStorage, Type: fourd.AttrString, Indexed: true},
+			{Name: "city", Kind: fourd.KindStorage, Type: fourd.AttrString},
+			{Name: "country", Kind: fourd.KindStorage, Type: fourd.AttrString},
+			{Name: "revenues", Kind: fourd.KindStorage, Type: fourd.AttrNumber},
+			{Name: "staff", Kind: fourd.KindRelatedEntities, RelatedDataClass: "Employee", Path: "employer"},
+		}},
+		{Name: "Employee", PrimaryKey: "ID", Attributes: []*fourd.Attribute{
+			{Name: "ID", Kind: fourd.KindStorage, Type: fourd.AttrLong},
+			{Name: "firstName", Kind: fourd.KindStorage, Type: fourd.AttrString},
+			{Name: "lastName", Kind: fourd.KindStorage, Type: fourd.AttrString, Indexed: true},
+			{Name: "salary", Kind: fourd.KindStorage, Type: fourd.AttrNumber, Indexed: true},
+			{Name: "birthDate", Kind: fourd.KindStorage, Type: fourd.AttrDate},
+			{Name: "employer", Kind: fourd.KindRelatedEntity, RelatedDataClass: "Company"},
+		}},
+	}}
+	if err := m.Init(); err != nil {
+		panic("sqlite: the demo model is invalid: " + err.Error()) // a bug in this file
+	}
+	return m
+}
+
+// demoBatch is the number of rows GenerateDemo inserts per transaction:
+// large enough that commits cost little, small enough that progress moves
+// and an abort is seen quickly.
+const demoBatch = 10_000
+
+// demoSeed makes the demo data the same on every run, so that tests and
+// benchmarks see the same entities.
+var demoSeed = [2]uint64{4, 0xD0}
+
+// GenerateDemo adds companies companies and employees employees of
+// generated, realistic data to db, whose model must be DemoModel's (or
+// have its dataclasses and attributes): real given names, family names and
+// cities with their countries; company names made of two parts, the first
+// company being "Acme"; revenues and salaries in log-normal distributions
+// (salaries between 25,000 and 250,000, around 55,000); birth dates from
+// 1955 to 2005; every employee works for a company, a few large ones and
+// many small ones. The data is the same on every run (a fixed seed).
+//
+// Rows are inserted 10,000 per transaction through prepared statements;
+// progress (which may be nil) counts rows, and ctx is checked between
+// batches (and interrupts the one running), so an aborted process stops
+// within one batch. The batches already committed stay.
+func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progress *fourd.ProgressIndicator) error {
+	ct, et, err := demoTables(db)
+	if err != nil {
+		return err
+	}
+	if companies < 0 || employees < 0 {
+		return errors.New("demo: negative size")
+	}
+	if progress != nil {
+		progress.SetTitle(fmt.Sprintf("Generating demo data: %d companies, %d employees", companies, employees))
+		progress.SetTotal(int64(companies + employees))
+		progress.Set(0)
+	}
+	r := rand.New(rand.NewPCG(demoSeed[0], demoSeed[1]))
+	now := db.Now().UnixMilli()
+
+	keys := make([]int64, 0, companies)
+	for done := 0; done < companies; done += demoBatch {
+		n := min(demoBatch, companies-done)
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+ct.name+` ("name", "city", "country", "revenues", `+colTimestamp+`) VALUES (?, ?, ?, ?, ?) RETURNING "ID"`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for range n {
+				name := "Acme"
+				if len(keys) > 0 {
+					name = companyFirst[r.IntN(len(companyFirst))] + " " + companySecond[r.IntN(len(companySecond))]
+				}
+				c := cities[r.IntN(len(cities))]
+				revenues := math.Round(clamp(math.Exp(r.NormFloat64()*1.5+math.Log(5e7)), 1e5, 5e11)/1000) * 1000
+				var key int64
+				if err := stmt.QueryRowContext(ctx, name, c.city, c.country, revenues, now).Scan(&key); err != nil {
+					return err
+				}
+				keys = append(keys, key)
+			}
+			return bumpStamp(ctx, tx, int64(n))
+		})
+		if err != nil {
+			return fmt.Errorf("demo companies: %w", err)
+		}
+		if progress != nil {
+			progress.Add(int64(n))
+		}
+	}
+	if employees > 0 && len(keys) == 0 {
+		if keys, err = existingKeys(ctx, db, ct); err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return errors.New("demo: employees need at least one company")
+		}
+	}
+	// A few large employers and many small ones: a Zipf distribution over
+	// the companies in a shuffled order, so that size and ID are unrelated.
+	order := r.Perm(len(keys))
+	zipf := rand.NewZipf(r, 1.2, 20, uint64(max(len(keys)-1, 0)))
+	lo := time.Date(1955, 1, 1, 0, 0, 0, 0, time.UTC)
+	days := int(time.Date(2005, 12, 31, 0, 0, 0, 0, time.UTC).Sub(lo).Hours() / 24)
+	for done := 0; done < employees; done += demoBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(demoBatch, employees-done)
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+et.name+` ("firstName", "lastName", "salary", "birthDate", "employer", `+colTimestamp+`) VALUES (?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for range n {
+				salary := math.Round(clamp(math.Exp(r.NormFloat64()*0.45+math.Log(55000)), 25000, 250000)/100) * 100
+				birth := lo.AddDate(0, 0, r.IntN(days+1)).Format(dateLayout)
+				employer := keys[order[zipf.Uint64()]]
+				if _, err := stmt.ExecContext(ctx, firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))], salary, birth, employer, now); err != nil {
+					return err
+				}
+			}
+			return bumpStamp(ctx, tx, int64(n))
+		})
+		if err != nil {
+			return fmt.Errorf("demo employees: %w", err)
+		}
+		if progress != nil {
+			progress.Add(int64(n))
+		}
+	}
+	// Statistics for the planner, now that the tables are full: without
+	// them SQLite guesses which index of a filter is the selective one.
+	if _, err := db.writer.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("demo: analyze: %w", ctxErr(ctx, err))
+	}
+	return nil
+}
+
+func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
+
+// demoTables checks that db's model has the demo dataclasses and returns
+// their tables.
+func demoTables(db *DB) (company, employee *table, err error) {
+	want := DemoModel()
+	for _, wdc := range want.DataClasses {
+		dc := db.model.DataClass(wdc.Name)
+		if dc == nil {
+			return nil, nil, fmt.Errorf("demo: the model has no dataclass %s (use sqlite.DemoModel)", wdc.Name)
+		}
+		for _, wa := range wdc.Attributes {
+			a := dc.Attribute(wa.Name)
+			if a == nil || a.Kind != wa.Kind || a.Type != wa.Type || a.RelatedDataClass != wa.RelatedDataClass {
+				return nil, nil, fmt.Errorf("demo: %s.%s is missing or differs from the demo model's", wdc.Name, wa.Name)
+			}
+		}
+	}
+	return db.tables[db.model.DataClass("Company")], db.tables[db.model.DataClass("Employee")], nil
+}
+
+func existingKeys(ctx context.Context, db *DB, t *table) ([]int64, error) {
+	var keys []int64
+	err := db.query(ctx, func(tx querier) error {
+		rows, err := queryRows(ctx, tx, "SELECT "+t.rowCol+" FROM "+t.name, nil)
+		for _, r := range rows {
+			keys = append(keys, int64(r))
+		}
+		return err
+	})
+	return keys, err
+}
