@@ -89,7 +89,7 @@ func WithDemo(companies, employees int) func(*server.Server) {
 // WaitForDemo waits until the demo data import has ended.
 func WaitForDemo(tb testing.TB, srv *server.Server) {
 	tb.Helper()
-	Eventually(tb, "the demo data import to end", func() bool {
+	EventuallyWithin(tb, 2*time.Minute, "the demo data import to end", func() bool {
 		for _, p := range srv.Processes.Processes("") {
 			if p.Name == "Demo data import" {
 				return false
@@ -166,10 +166,18 @@ func NewClient(tb testing.TB, srv *server.Server) *rest.Client {
 // measure of speed.
 func Eventually(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	EventuallyWithin(tb, 5*time.Second, what, cond)
+}
+
+// EventuallyWithin is Eventually with another deadline, for work that runs
+// long under the race detector (a data import). It is a deadline, never a
+// measure of speed.
+func EventuallyWithin(tb testing.TB, limit time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("still not %s after 5s", what)
+			tb.Fatalf("still not %s after %s", what, limit)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -1,0 +1,255 @@
+package rest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/servertest"
+	"github.com/fourd/fourd/server"
+)
+
+// makeSet creates an entity set and returns its ID.
+func makeSet(t *testing.T, c *http.Client, u, dc string, params ...string) string {
+	t.Helper()
+	col := getCollection(t, c, u, "/rest/"+dc, append(params, "$method", "entityset")...)
+	if col.EntitySet == "" {
+		t.Fatalf("no __ENTITYSET")
+	}
+	return col.EntitySet[strings.LastIndex(col.EntitySet, "/")+1:]
+}
+
+func TestEntitySetExpiry(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	clock := servertest.NewClock(t0)
+	srv, c := mustOpenFixture(t, servertest.WithClock(clock), servertest.WithQuietTicks())
+	u := srv.URL()
+	id := makeSet(t, c, u, "Employee", "$filter", "salary>50000", "$timeout", "600")
+
+	t.Run("RefreshMovesExpiry", func(t *testing.T) {
+		clock.Advance(300 * time.Second)
+		getCollection(t, c, u, "/rest/Employee/$entityset/"+id)
+		es := findSet(getInfo(t, c, u), id)
+		if es == nil {
+			t.Fatal("set gone after 300 s of a 600 s timeout")
+		}
+		ref, _ := fourd.ParseTime(es.Refreshed)
+		exp, _ := fourd.ParseTime(es.Expires)
+		if !ref.Equal(t0.Add(300*time.Second)) || !exp.Equal(t0.Add(900*time.Second)) {
+			t.Fatalf("refreshed %s expires %s; want %s and %s", es.Refreshed, es.Expires, t0.Add(300*time.Second), t0.Add(900*time.Second))
+		}
+	})
+	t.Run("ErrExpired", func(t *testing.T) {
+		clock.Advance(600 * time.Second) // exactly at expiry
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+id)
+		if status != http.StatusNotFound || errCodeOf(t, body) != fourd.ErrCodeEntitySetNotFound {
+			t.Fatalf("%d %s, want 404 errCode 1802", status, body)
+		}
+		if findSet(getInfo(t, c, u), id) != nil {
+			t.Fatal("an expired set is listed in $info")
+		}
+	})
+	t.Run("CacheManagerSweeps", func(t *testing.T) {
+		id2 := makeSet(t, c, u, "Employee", "$timeout", "60")
+		clock.Advance(61 * time.Second)
+		if _, err := srv.EntitySets.Expire(t.Context(), clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if srv.EntitySets.Len() != 0 {
+			t.Fatalf("%d sets held after expiry of %s", srv.EntitySets.Len(), id2)
+		}
+	})
+}
+
+// TestEntitySetEviction fills a 1 MiB cache with sorted sets of 3,000
+// rows: the oldest are evicted, the cache never holds more than its size,
+// and a set made with $savedfilter comes back under its ID.
+func TestEntitySetEviction(t *testing.T) {
+	srv := MustOpenServer(t, servertest.WithDemo(10, 3000), func(s *server.Server) { s.CacheSize = 1 << 20 })
+	servertest.WaitForDemo(t, srv)
+	c := servertest.NewHTTPClient(t)
+	u := srv.URL()
+	first := makeSet(t, c, u, "Employee", "$filter", "salary>30000", "$orderby", "lastName", "$top", "0",
+		"$savedfilter", "salary>30000", "$savedorderby", "lastName", "$timeout", "3600")
+	firstCount := getCollection(t, c, u, "/rest/Employee/$entityset/"+first, "$top", "0").Count
+	var ids []string
+	for i := 0; i < 120; i++ {
+		ids = append(ids, makeSet(t, c, u, "Employee", "$orderby", "lastName", "$top", "0"))
+		if info := getInfo(t, c, u); info.UsedCache > info.CacheSize {
+			t.Fatalf("after set %d: usedCache %d > cacheSize %d", i, info.UsedCache, info.CacheSize)
+		}
+	}
+	info := getInfo(t, c, u)
+	if len(info.EntitySet) >= 121 {
+		t.Fatalf("%d sets held: nothing was evicted from a 1 MiB cache", len(info.EntitySet))
+	}
+	if findSet(info, ids[len(ids)-1]) == nil {
+		t.Fatal("the newest set was evicted")
+	}
+	t.Run("ErrEvicted", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+ids[0])
+		if status != http.StatusNotFound || errCodeOf(t, body) != fourd.ErrCodeEntitySetNotFound {
+			t.Fatalf("%d %s, want 404 1802 for an evicted set", status, body)
+		}
+	})
+	t.Run("RebuiltFromSavedFilter", func(t *testing.T) {
+		if findSet(getInfo(t, c, u), first) != nil {
+			t.Fatal("the first set is still held: the test did not fill the cache")
+		}
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+first, "$savedfilter", "salary>30000", "$savedorderby", "lastName", "$top", "3")
+		if !strings.HasSuffix(col.EntitySet, "/"+first) || col.Count != firstCount {
+			t.Fatalf("rebuilt set %s with %d entities, want %s with %d", col.EntitySet, col.Count, first, firstCount)
+		}
+		es := findSet(getInfo(t, c, u), first)
+		ref, _ := fourd.ParseTime(es.Refreshed)
+		exp, _ := fourd.ParseTime(es.Expires)
+		if exp.Sub(ref) != fourd.RebuiltEntitySetTimeout || !es.Sorted {
+			t.Fatalf("rebuilt set: timeout %s sorted %t, want 10m sorted", exp.Sub(ref), es.Sorted)
+		}
+	})
+}
+
+func TestEntitySetOperations(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	rich := makeSet(t, c, u, "Employee", "$filter", "salary>50000")       // 1, 2, 4
+	acme := makeSet(t, c, u, "Employee", "$filter", "employer.name=acme@") // 1, 2, 3
+	for _, tc := range []struct {
+		op   string
+		want []string
+	}{
+		{"AND", []string{"1", "2"}},
+		{"or", []string{"1", "2", "3", "4"}},
+		{"EXCEPT", []string{"4"}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich, "$logicOperator", tc.op, "$otherCollection", acme)
+			if got := keysOf(col); !slices.Equal(got, tc.want) {
+				t.Fatalf("%s: %v, want %v", tc.op, got, tc.want)
+			}
+		})
+	}
+	t.Run("Intersect", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+rich, "$logicOperator", "INTERSECT", "$otherCollection", acme)
+		if status != http.StatusOK || string(body) != "true" {
+			t.Fatalf("%d %s, want true", status, body)
+		}
+	})
+	t.Run("NewSetFromOperation", func(t *testing.T) {
+		id := makeSet(t, c, u, "Employee/$entityset/"+rich, "$logicOperator", "EXCEPT", "$otherCollection", acme)
+		if id == rich || keysOf(getCollection(t, c, u, "/rest/Employee/$entityset/"+id))[0] != "4" {
+			t.Fatalf("new set %s", id)
+		}
+	})
+	t.Run("FilterAndSortInsideASet", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich, "$filter", "lastName=martin", "$orderby", "salary desc")
+		if got := keysOf(col); !slices.Equal(got, []string{"4", "1"}) {
+			t.Fatalf("%v, want [4 1]", got)
+		}
+	})
+	t.Run("ErrOtherDataClass", func(t *testing.T) {
+		companies := makeSet(t, c, u, "Company")
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+rich, "$logicOperator", "AND", "$otherCollection", companies)
+		if status != http.StatusBadRequest {
+			t.Fatalf("%d %s, want 400", status, body)
+		}
+	})
+	t.Run("ReleaseMany", func(t *testing.T) {
+		unknown := fourd.NewID()
+		status, body := send(t, c, http.MethodPost, u+"/rest/$entityset/$release", `["`+rich+`","`+unknown+`"]`)
+		var out struct {
+			OK       bool     `json:"ok"`
+			Released []string `json:"released"`
+			NotFound []string `json:"notFound"`
+		}
+		if status != http.StatusOK || json.Unmarshal(body, &out) != nil || !out.OK ||
+			!slices.Equal(out.Released, []string{rich}) || !slices.Equal(out.NotFound, []string{unknown}) {
+			t.Fatalf("%d %s", status, body)
+		}
+		if status, _ := get(t, c, u, "/rest/Employee/$entityset/"+rich); status != http.StatusNotFound {
+			t.Fatalf("released set answers %d", status)
+		}
+		if status, body := send(t, c, http.MethodPost, u+"/rest/$entityset/$release", `{"not":"an array"}`); status != http.StatusBadRequest {
+			t.Fatalf("bad body: %d %s", status, body)
+		}
+	})
+	t.Run("DeletedRowsStayAsStubs", func(t *testing.T) {
+		id := makeSet(t, c, u, "Employee", "$filter", "lastName=martin", "$orderby", "ID")
+		if status, body := send(t, c, http.MethodPost, u+"/rest/Employee(4)?$method=delete", ""); status != http.StatusOK {
+			t.Fatalf("delete: %d %s", status, body)
+		}
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+id)
+		if col.Count != 2 || col.Entities[1]["__STAMP"] != 0.0 || col.Entities[1]["__KEY"] != nil {
+			t.Fatalf("set after a delete: %+v; want 2 entities, the deleted one as {\"__STAMP\":0}", col.Entities)
+		}
+	})
+}
+
+// TestProgressIndicatorMoves watches the demo import's progress from
+// another request while it runs, and its process in $activity.
+func TestProgressIndicatorMoves(t *testing.T) {
+	srv := MustOpenServer(t, servertest.WithDemo(50, 60000))
+	c := servertest.NewHTTPClient(t)
+	u := srv.URL()
+	var seen []int64
+	sawProcess := false
+	servertest.EventuallyWithin(t, 2*time.Minute, "the import to end", func() bool {
+		info := getInfo(t, c, u)
+		running := false
+		for _, p := range info.ProgressInfo {
+			if p.UserInfo == fourd.ProgressImport {
+				running = true
+				if !p.CanInterrupt || p.Total != 60050 || p.ProcessID == 0 {
+					t.Fatalf("import indicator %+v", p)
+				}
+				if len(seen) == 0 || seen[len(seen)-1] != p.Done {
+					seen = append(seen, p.Done)
+				}
+				if pi := srv.Processes.ProcessByID(p.ProcessID); pi != nil && pi.Type() == fourd.TypeOtherInternalProcess {
+					sawProcess = true
+				}
+			}
+		}
+		return !running && len(seen) > 0
+	})
+	if len(seen) < 2 || !slices.IsSorted(seen) {
+		t.Fatalf("progress seen: %v; want at least two increasing values", seen)
+	}
+	if !sawProcess {
+		t.Fatal("the import's process was never seen in the process table")
+	}
+	if n := getCollection(t, c, u, "/rest/Employee", "$top", "0").Count; n != 60000 {
+		t.Fatalf("%d employees after the import", n)
+	}
+}
+
+// TestAbortImport aborts the demo import by its process ID: it stops, its
+// progress indicator goes, and the server goes on.
+func TestAbortImport(t *testing.T) {
+	srv := MustOpenServer(t, servertest.WithDemo(50, 2000000))
+	var pid int64
+	servertest.Eventually(t, "the import to start", func() bool {
+		for _, p := range srv.Progress.Snapshot() {
+			if p.UserInfo == fourd.ProgressImport {
+				pid = p.ProcessID
+			}
+		}
+		return pid != 0
+	})
+	p := srv.Processes.ProcessByID(pid)
+	if err := srv.AbortProcessByID(pid); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Receive(t, "the import to stop", p.Ended())
+	if p.State() != fourd.StateAborted || len(srv.Progress.Snapshot()) != 0 {
+		t.Fatalf("state %v, indicators %v", p.State(), srv.Progress.Snapshot())
+	}
+	c := servertest.NewHTTPClient(t)
+	if n := getCollection(t, c, srv.URL(), "/rest/Employee", "$top", "0").Count; n >= 2000000 {
+		t.Fatalf("%d employees: the import was not stopped", n)
+	}
+}
