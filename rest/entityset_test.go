@@ -116,7 +116,7 @@ func TestEntitySetEviction(t *testing.T) {
 func TestEntitySetOperations(t *testing.T) {
 	srv, c := mustOpenFixture(t)
 	u := srv.URL()
-	rich := makeSet(t, c, u, "Employee", "$filter", "salary>50000")       // 1, 2, 4
+	rich := makeSet(t, c, u, "Employee", "$filter", "salary>50000")        // 1, 2, 4
 	acme := makeSet(t, c, u, "Employee", "$filter", "employer.name=acme@") // 1, 2, 3
 	for _, tc := range []struct {
 		op   string
