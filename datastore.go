@@ -27,8 +27,9 @@ type Entity struct {
 }
 
 // Selection describes entities to read: those of DataClass that match
-// Filter (all when nil), in the order of OrderBy (ascending RowID when
-// empty). Filter must be bound: no placeholder left.
+// Filter (all when nil), in the order of OrderBy, or else of the filter's
+// own "order by", or else ascending RowID. Filter must be bound: no
+// placeholder left. DataClass must come from the datastore's Model().
 type Selection struct {
 	DataClass *DataClass
 	Filter    *filter.Query
@@ -84,11 +85,16 @@ type Datastore interface {
 	// Entity returns the entity of dc with that primary key (text form),
 	// or ENOTFOUND.
 	Entity(ctx context.Context, dc *DataClass, key string, attrs []string) (*Entity, error)
-	// Sort returns rows ordered by order (a set sorted again).
+	// Sort returns rows ordered by order (a set sorted again). Rows that no
+	// longer exist are kept, last, in their given order, so that a set
+	// keeps its size.
 	Sort(ctx context.Context, dc *DataClass, rows []RowID, order filter.OrderBy) ([]RowID, error)
 	// Save creates or updates entities. With atomic, either all are saved
-	// or none; the results say, entity by entity, what was saved or why
-	// not. The error is for failures of the whole call.
+	// or none: on a failure nothing is kept, and the results of the others
+	// show what would have been saved, as 4D echoes them. The results say,
+	// entity by entity, what was saved or why not; the error is for
+	// failures of the whole call. A Key without Update is the new entity's
+	// key.
 	Save(ctx context.Context, dc *DataClass, saves []EntitySave, atomic bool) ([]SaveResult, error)
 	// Delete deletes the entities of dc with those row IDs and returns how
 	// many existed.
@@ -112,10 +118,23 @@ type SaveResult struct {
 	Err    error
 }
 
-// Indexer builds indexes, reporting through a progress indicator. The
-// datastore builds the indexes its model asks for when it opens (and when
-// the model gains one); BuildIndex also rebuilds one on demand.
+// IndexRef names an index the model asks for: the attribute Attribute of
+// the dataclass DataClass.
+type IndexRef struct {
+	DataClass string
+	Attribute string
+}
+
+// Indexer builds indexes, reporting through a progress indicator.
+//
+// A datastore opened on new, empty tables creates their indexes at once;
+// on tables that hold data (an index the model gained since), it lists
+// them in MissingIndexes and leaves them to BuildIndex, which the server
+// runs in Indexing processes that can be watched and aborted. BuildIndex
+// also rebuilds an index the model already has. It refuses an attribute
+// the model does not mark indexed (EINVALID).
 type Indexer interface {
+	MissingIndexes() []IndexRef
 	BuildIndex(ctx context.Context, dc *DataClass, attr string, progress *ProgressIndicator) error
 }
 

@@ -166,12 +166,8 @@ func (t *table) wantsIndex(c *column) bool {
 	return c != t.key && c.attr.Indexed && c.typ != fourd.AttrObject
 }
 
-// IndexRef names an index the model asks for: the attribute Attribute of
-// DataClass.
-type IndexRef struct {
-	DataClass string
-	Attribute string
-}
+// IndexRef names an index the model asks for (fourd.IndexRef).
+type IndexRef = fourd.IndexRef
 
 // Migration reports what Open changed in the database, and what it left in
 // place because the model no longer names it. fourd never drops data: a
