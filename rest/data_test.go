@@ -574,20 +574,22 @@ func TestEntitySetLifecycle(t *testing.T) {
 	})
 }
 
+type setInfo struct {
+	ID            string `json:"id"`
+	DataClass     string `json:"dataClass"`
+	TableName     string `json:"tableName"`
+	SelectionSize int    `json:"selectionSize"`
+	Sorted        bool   `json:"sorted"`
+	Refreshed     string `json:"refreshed"`
+	Expires       string `json:"expires"`
+}
+
 type infoBody struct {
-	CacheSize      int64 `json:"cacheSize"`
-	UsedCache      int64 `json:"usedCache"`
-	EntitySetCount int   `json:"entitySetCount"`
-	EntitySet      []struct {
-		ID            string `json:"id"`
-		DataClass     string `json:"dataClass"`
-		TableName     string `json:"tableName"`
-		SelectionSize int    `json:"selectionSize"`
-		Sorted        bool   `json:"sorted"`
-		Refreshed     string `json:"refreshed"`
-		Expires       string `json:"expires"`
-	} `json:"entitySet"`
-	ProgressInfo []fourd.ProgressInfo `json:"ProgressInfo"`
+	CacheSize      int64                `json:"cacheSize"`
+	UsedCache      int64                `json:"usedCache"`
+	EntitySetCount int                  `json:"entitySetCount"`
+	EntitySet      []setInfo            `json:"entitySet"`
+	ProgressInfo   []fourd.ProgressInfo `json:"ProgressInfo"`
 }
 
 func getInfo(t *testing.T, c *http.Client, u string) infoBody {
@@ -600,15 +602,7 @@ func getInfo(t *testing.T, c *http.Client, u string) infoBody {
 	return info
 }
 
-func findSet(info infoBody, id string) *struct {
-	ID            string `json:"id"`
-	DataClass     string `json:"dataClass"`
-	TableName     string `json:"tableName"`
-	SelectionSize int    `json:"selectionSize"`
-	Sorted        bool   `json:"sorted"`
-	Refreshed     string `json:"refreshed"`
-	Expires       string `json:"expires"`
-} {
+func findSet(info infoBody, id string) *setInfo {
 	for i := range info.EntitySet {
 		if info.EntitySet[i].ID == id {
 			return &info.EntitySet[i]

@@ -181,11 +181,10 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 	if err != nil {
 		return err
 	}
-	stamp, err := h.Data.GlobalStamp(ctx)
+	enc, err := h.newEncoder(ctx)
 	if err != nil {
 		return err
 	}
-	enc := &encoder{globalStamp: stamp}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
@@ -213,11 +212,10 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	if err != nil {
 		return err
 	}
-	stamp, err := h.Data.GlobalStamp(ctx)
+	enc, err := h.newEncoder(ctx)
 	if err != nil {
 		return err
 	}
-	enc := &encoder{globalStamp: stamp}
 	body := enc.appendEntity(nil, e, proj, rel, true)
 	writeJSON(w, http.StatusOK, body)
 	return nil

@@ -147,6 +147,16 @@ type encoder struct {
 	globalStamp int64
 }
 
+// newEncoder returns an encoder for one response, with the datastore's
+// global stamp read now.
+func (h *Handler) newEncoder(ctx context.Context) (*encoder, error) {
+	stamp, err := h.Data.GlobalStamp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &encoder{globalStamp: stamp}, nil
+}
+
 // appendEntity writes one entity with projection p. withModel adds
 // __entityModel first (a single-entity answer).
 func (enc *encoder) appendEntity(b []byte, e *fourd.Entity, p *projection, rel *related, withModel bool) []byte {

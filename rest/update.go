@@ -62,11 +62,10 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err != nil {
 		return err
 	}
-	stamp, err := h.Data.GlobalStamp(ctx)
+	enc, err := h.newEncoder(ctx)
 	if err != nil {
 		return err
 	}
-	enc := &encoder{globalStamp: stamp}
 	proj := defaultProjection(h.Data.Model(), req.dc)
 	if single {
 		res := results[0]

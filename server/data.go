@@ -203,13 +203,19 @@ func (s *Server) BuildIndex(ctx context.Context, dataClass, attribute string) er
 		return errNoData
 	}
 	done := make(chan error, 1)
+	return ask(ctx, s.indexJobs, indexJob{dataClass: dataClass, attribute: attribute, done: done}, done)
+}
+
+// ask hands req to a permanent process over ch and waits for its reply,
+// or for ctx.
+func ask[T any](ctx context.Context, ch chan<- T, req T, reply <-chan error) error {
 	select {
-	case s.indexJobs <- indexJob{dataClass: dataClass, attribute: attribute, done: done}:
+	case ch <- req:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-done:
+	case err := <-reply:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -270,15 +276,5 @@ func (s *Server) Flush(ctx context.Context) error {
 		return errNoData
 	}
 	reply := make(chan error, 1)
-	select {
-	case s.flushRequests <- reply:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ask(ctx, s.flushRequests, reply, reply)
 }
