@@ -2,6 +2,7 @@ package fourd
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -73,11 +74,19 @@ func BuildInfo(ctx context.Context, sets EntitySetStore, progress *Progress, ses
 // (docs/decisions.md): cacheSize, usedCache, entitySetCount, entitySet,
 // ProgressInfo, sessionInfo, privileges.
 func (info *Info) MarshalJSON() ([]byte, error) {
-	return info.AppendJSON(make([]byte, 0, 256+len(info.EntitySets)*220+len(info.Sessions)*160)), nil
+	return info.AppendJSON(nil), nil
 }
 
-// AppendJSON appends the JSON form of $info to b.
+// sizeHint is the encoded size, from the measured sizes of an entity set
+// (about 434 bytes) and a session (about 200), with a little to spare.
+func (info *Info) sizeHint() int {
+	return 512 + len(info.EntitySets)*450 + len(info.Sessions)*210 + len(info.Progress)*300
+}
+
+// AppendJSON appends the JSON form of $info to b, growing b once to the
+// size it needs, so that a large $info is not copied again and again.
 func (info *Info) AppendJSON(b []byte) []byte {
+	b = slices.Grow(b, info.sizeHint())
 	b = append(b, `{"cacheSize":`...)
 	b = strconv.AppendInt(b, info.CacheSize, 10)
 	b = append(b, `,"usedCache":`...)

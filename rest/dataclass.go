@@ -196,17 +196,18 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 // /rest/Company(1)/staff, the entities a relation leads to.
 func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	ctx := r.Context()
-	e, err := h.lookup(ctx, req, nil)
-	if err != nil {
-		return err
-	}
-	if len(req.attrs) == 1 && req.attrs[0].Kind != fourd.KindStorage && p.attributes == nil {
-		return h.followRelation(w, r, req, p, e)
-	}
 	proj := h.projectionFor(req, p)
-	e, err = h.Data.Entity(ctx, req.dc, e.Key, proj.storageNames())
+	following := len(req.attrs) == 1 && req.attrs[0].Kind != fourd.KindStorage && p.attributes == nil
+	attrs := proj.storageNames()
+	if following {
+		attrs = nil // every attribute: the relation's foreign key among them
+	}
+	e, err := h.lookup(ctx, req, attrs)
 	if err != nil {
 		return err
+	}
+	if following {
+		return h.followRelation(w, r, req, p, e)
 	}
 	rel, err := loadRelated(ctx, h.Data, proj, []*fourd.Entity{e})
 	if err != nil {
@@ -240,16 +241,11 @@ func (h *Handler) lookup(ctx context.Context, req *dataRequest, attrs []string) 
 // followRelation serves /rest/Company(1)/staff (a selection of the related
 // entities) and /rest/Employee(1)/employer (the related entity).
 func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, e *fourd.Entity) error {
-	ctx := r.Context()
 	a := req.attrs[0]
 	m := h.Data.Model()
 	target := m.DataClass(a.RelatedDataClass)
 	if a.Kind == fourd.KindRelatedEntity {
-		full, err := h.Data.Entity(ctx, req.dc, e.Key, []string{a.Name})
-		if err != nil {
-			return err
-		}
-		key, _ := full.Values[a.Name].(string)
+		key, _ := e.Values[a.Name].(string)
 		if key == "" {
 			writeJSON(w, http.StatusOK, []byte("null"))
 			return nil
