@@ -2,6 +2,7 @@ package fourd
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,7 @@ type Session struct {
 	userName   string
 	userID     string
 	privileges []string
+	storage    Storage
 
 	lastActivity atomic.Int64 // Unix nanoseconds
 	idleTimeout  atomic.Int64 // nanoseconds; 0 = never expires
@@ -121,13 +123,73 @@ func (s *Session) UserID() string {
 	return s.userID
 }
 
-// Privileges returns the session's privileges, roles and includes
-// expanded. Guests have none; login and roles.json come with access
-// control.
-func (s *Session) Privileges() []string {
+// SetPrivileges gives the session these privileges, already expanded
+// (roles to their privileges, includes followed: Roles.Expand does it).
+// Like 4D's Session.setPrivileges, it replaces the previous ones; the
+// session stops being a guest when it has at least one.
+func (s *Session) SetPrivileges(privileges []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.privileges = append(s.privileges[:0:0], privileges...)
+}
+
+// GetPrivileges returns the session's privileges, roles and includes
+// expanded, in the order they were set (4D's Session.getPrivileges).
+func (s *Session) GetPrivileges() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.privileges...)
+}
+
+// HasPrivilege reports whether the session has the privilege; names are
+// case-insensitive, as in roles.json.
+func (s *Session) HasPrivilege(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.privileges {
+		if strings.EqualFold(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClearPrivileges removes every privilege: the session becomes a guest
+// again (4D's Session.clearPrivileges).
+func (s *Session) ClearPrivileges() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.privileges = nil
+}
+
+// IsGuest reports whether the session has no privilege (4D's
+// Session.isGuest for REST sessions).
+func (s *Session) IsGuest() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.privileges) == 0
+}
+
+// Storage returns the session's storage: values shared by every process
+// of the session (4D's Session.storage). It is empty when the session is
+// created and safe for concurrent use.
+func (s *Session) Storage() *Storage { return &s.storage }
+
+// Storage holds a session's shared values.
+type Storage struct{ m sync.Map }
+
+// Get returns the value stored under key, and whether there is one.
+func (st *Storage) Get(key string) (any, bool) { return st.m.Load(key) }
+
+// Set stores value under key.
+func (st *Storage) Set(key string, value any) { st.m.Store(key, value) }
+
+// Delete removes key.
+func (st *Storage) Delete(key string) { st.m.Delete(key) }
+
+// Range calls f for each key and value until f returns false.
+func (st *Storage) Range(f func(key string, value any) bool) {
+	st.m.Range(func(k, v any) bool { return f(k.(string), v) })
 }
 
 // SetUser records who the session belongs to.

@@ -112,3 +112,35 @@ func ids(infos []fourd.SessionInfo) []string {
 	}
 	return out
 }
+
+func TestSessionPrivileges(t *testing.T) {
+	s := fourd.NewSession(fourd.SessionREST, time.Now(), time.Hour)
+	if !s.IsGuest() || s.HasPrivilege("WebAdmin") || len(s.GetPrivileges()) != 0 {
+		t.Fatal("a new session is not a guest without privileges")
+	}
+	in := []string{"sales", "WebAdmin"}
+	s.SetPrivileges(in)
+	in[0] = "changed" // the session keeps its own copy
+	if s.IsGuest() || !s.HasPrivilege("webadmin") || !s.HasPrivilege("SALES") || s.HasPrivilege("changed") {
+		t.Fatalf("privileges %v", s.GetPrivileges())
+	}
+	got := s.GetPrivileges()
+	got[0] = "x"
+	if s.GetPrivileges()[0] != "sales" {
+		t.Fatal("GetPrivileges returned the session's own slice")
+	}
+	s.ClearPrivileges()
+	if !s.IsGuest() || s.HasPrivilege("sales") {
+		t.Fatal("ClearPrivileges left privileges")
+	}
+	s.Storage().Set("cart", 3)
+	if v, ok := s.Storage().Get("cart"); !ok || v != 3 {
+		t.Fatalf("storage: %v %v", v, ok)
+	}
+	n := 0
+	s.Storage().Range(func(string, any) bool { n++; return true })
+	s.Storage().Delete("cart")
+	if _, ok := s.Storage().Get("cart"); ok || n != 1 {
+		t.Fatal("storage delete or range")
+	}
+}
