@@ -72,6 +72,25 @@ func NewSession(typ SessionType, now time.Time, idle time.Duration) *Session {
 	return s
 }
 
+// Successor returns the session a login turns s into: a new ID (so that an
+// ID known before the login is worth nothing after it: no session
+// fixation), created at now, with s's client, user, privileges, idle
+// lifetime and storage. The SessionStore's Replace swaps the two.
+func (s *Session) Successor(now time.Time) *Session {
+	n := NewSession(s.Type, now, s.IdleTimeout())
+	n.IPAddress, n.UserAgent = s.IPAddress, s.UserAgent
+	n.MachineName, n.SystemUserName, n.HostType, n.PersistentID = s.MachineName, s.SystemUserName, s.HostType, s.PersistentID
+	s.mu.Lock()
+	n.userID, n.userName = s.userID, s.userName
+	n.privileges = append([]string(nil), s.privileges...)
+	s.mu.Unlock()
+	s.storage.Range(func(k string, v any) bool {
+		n.storage.Set(k, v)
+		return true
+	})
+	return n
+}
+
 // Touch records activity at now, sliding the expiration.
 func (s *Session) Touch(now time.Time) {
 	n := now.UnixNano()
@@ -254,6 +273,9 @@ type SessionStore interface {
 	Touch(ctx context.Context, s *Session, now time.Time) error
 	// Delete removes the session; an unknown ID returns ENOTFOUND.
 	Delete(ctx context.Context, id string) error
+	// Replace removes old and stores its successor in one step, so that no
+	// request sees neither; ENOTFOUND if old is gone.
+	Replace(ctx context.Context, old, successor *Session) error
 	// Sessions returns a snapshot of every live session's info, oldest first.
 	Sessions(ctx context.Context) ([]SessionInfo, error)
 	// Expire removes every session idle for its whole lifetime at now and

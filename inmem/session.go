@@ -77,6 +77,24 @@ func (st *SessionStore) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+// Replace implements fourd.SessionStore. The successor takes the old
+// session's place in the creation order.
+func (st *SessionStore) Replace(_ context.Context, old, successor *fourd.Session) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e, ok := st.byID[old.ID]
+	if !ok {
+		return errUnknownSession(old.ID)
+	}
+	if _, taken := st.byID[successor.ID]; taken {
+		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", successor.ID)
+	}
+	delete(st.byID, old.ID)
+	e.Value = successor
+	st.byID[successor.ID] = e
+	return nil
+}
+
 // Sessions implements fourd.SessionStore. The store's lock is held only to
 // copy the list; each session's values are then read from the session.
 func (st *SessionStore) Sessions(context.Context) ([]fourd.SessionInfo, error) {

@@ -144,3 +144,45 @@ func TestSessionPrivileges(t *testing.T) {
 		t.Fatal("storage delete or range")
 	}
 }
+
+func TestSessionReplace(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	st := inmem.NewSessionStore()
+	st.Now = func() time.Time { return now }
+	a := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+	b := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+	for _, s := range []*fourd.Session{a, b} {
+		if err := st.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.IPAddress = "10.0.0.1"
+	a.SetUser("U1", "alice")
+	a.SetPrivileges([]string{"sales"})
+	a.Storage().Set("k", "v")
+	next := a.Successor(now.Add(time.Minute))
+	if err := st.Replace(ctx, a, next); err != nil {
+		t.Fatal(err)
+	}
+	if next.ID == a.ID || !fourd.ValidID(next.ID) {
+		t.Fatalf("successor ID %s", next.ID)
+	}
+	if _, err := st.Session(ctx, a.ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		t.Fatalf("the old ID still answers: %v", err)
+	}
+	got, err := st.Session(ctx, next.ID)
+	if err != nil || got != next {
+		t.Fatalf("successor: %v %v", got, err)
+	}
+	if v, _ := next.Storage().Get("k"); v != "v" || next.UserName() != "alice" || next.UserID() != "U1" || !next.HasPrivilege("sales") || next.IPAddress != "10.0.0.1" {
+		t.Fatalf("successor lost the session's data: %+v", next.Info())
+	}
+	infos, _ := st.Sessions(ctx)
+	if ids(infos)[0] != next.ID || ids(infos)[1] != b.ID {
+		t.Fatalf("order after replace: %v", ids(infos))
+	}
+	if err := st.Replace(ctx, a, fourd.NewSession(fourd.SessionREST, now, time.Hour)); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		t.Fatalf("replace of a gone session: %v", err)
+	}
+}
