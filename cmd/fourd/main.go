@@ -39,6 +39,7 @@ Usage:
   fourd info      show the cache, entity sets, progress indicators and sessions ($info)
   fourd index     build an index on a running server: fourd index Employee.lastName
   fourd flush     make a running server write its cache to disk
+  fourd users     manage the users directory: fourd users add|remove|list|passwd|privileges
   fourd version   print the version
 
 Run 'fourd <command> -h' for a command's flags.
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIndex(ctx, args[1:], stdout, stderr)
 	case "flush":
 		return runFlush(ctx, args[1:], stdout, stderr)
+	case "users":
+		return runUsers(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fourd", version)
 		return nil
