@@ -51,6 +51,7 @@ const (
 	ErrCodeUnknownEntity    = 9010 // fourd: no entity with that key
 	ErrCodeBadValue         = 9011 // fourd: a value does not fit its attribute's type
 	ErrCodeCacheFull        = 9012 // fourd: an entity set is larger than the whole cache
+	ErrCodeAdminOnly        = 9013 // fourd: an admin resource asked without the admin privilege
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

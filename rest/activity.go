@@ -21,6 +21,13 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 		opts = fourd.ActivityOptions(n)
 	}
 	sessionID, _ := param(q, "sessionID")
+	sessionID, err := h.activityScope(r, sessionID)
+	if err == errNotYours {
+		writeJSON(w, http.StatusOK, []byte("null"))
+		return nil
+	} else if err != nil {
+		return err
+	}
 	a, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, sessionID, opts)
 	if err != nil {
 		return err

@@ -88,11 +88,14 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 
 // getCatalogEntry serves GET /rest/$catalog/$all and /rest/$catalog/{dataClass}.
 func (h *Handler) getCatalogEntry(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s; use GET (datastore functions come later)", r.Method, r.URL.Path)
-	}
 	name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/rest/$catalog/"), "/")
+	if r.Method == http.MethodPost {
+		return h.postCatalogFunction(w, r, name)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed on %s; use GET, or POST to call a datastore function", r.Method, r.URL.Path)
+	}
 	if h.Data == nil {
 		return unknownDataClass(name)
 	}

@@ -24,6 +24,13 @@ type Handler struct {
 	Progress *fourd.Progress
 	// Jobs runs index builds and flushes for $index and $flush; may be nil.
 	Jobs Jobs
+	// Users is the users directory that logins check; nil: no login.
+	Users fourd.UserStore
+	// Roles is roles.json, which expands a user's roles and privileges;
+	// nil: privileges are taken as they are.
+	Roles *fourd.Roles
+
+	functions map[string]Function // exposed datastore functions, by name
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// IdleTimeout is a new REST session's idle lifetime (default
@@ -65,12 +72,17 @@ func (h *Handler) Init() {
 		h.Progress = fourd.NewProgress()
 	}
 	h.route("/rest/$activity", http.MethodGet, h.getActivity)
-	h.route("/rest/$info", "GET,POST", h.getInfo)
+	h.route("/rest/$info", "GET,POST", h.adminOnly("$info", h.getInfo))
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
 	h.mux.Handle("/rest/$catalog/", h.adapt(h.getCatalogEntry))
 	h.route("/rest/$entityset/$release", http.MethodPost, h.postRelease)
-	h.route("/rest/$index", http.MethodPost, h.postIndex)
-	h.route("/rest/$flush", http.MethodPost, h.postFlush)
+	if h.functions["authentify"] == nil {
+		h.RegisterFunction("authentify", h.authentify)
+	}
+	h.route("/rest/$directory/login", http.MethodPost, h.postDirectoryLogin)
+	h.route("/rest/$directory/logout", "GET,POST", h.postDirectoryLogout)
+	h.route("/rest/$index", http.MethodPost, h.adminOnly("$index", h.postIndex))
+	h.route("/rest/$flush", http.MethodPost, h.adminOnly("$flush", h.postFlush))
 	h.mux.Handle("/rest/", h.adapt(h.serveData))
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)

@@ -49,6 +49,13 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 	if err := h.Sessions.Create(ctx, s); err != nil {
 		return nil, err
 	}
+	h.setCookie(w, r, s)
+	return s, nil
+}
+
+// setCookie sends the session cookie: 4DSID_<AppName>=<ID>; Path=/;
+// HttpOnly; SameSite=Strict, and Secure under TLS.
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, s *fourd.Session) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.CookieName(),
 		Value:    s.ID,
@@ -57,7 +64,6 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 		SameSite: http.SameSiteStrictMode,
 		Secure:   r.TLS != nil,
 	})
-	return s, nil
 }
 
 func clientIP(r *http.Request) string {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sync"
@@ -72,6 +73,13 @@ type Server struct {
 	// Data is the datastore, opened by Open from the data directory; nil
 	// when the directory has no model.
 	Data fourd.Datastore
+	// Users is the users directory (users.json in the data directory) and
+	// Roles is roles.json, each nil when absent. Open reads them.
+	Users fourd.UserStore
+	Roles *fourd.Roles
+	// Functions are exposed datastore functions (POST /rest/$catalog/{name}),
+	// set before Open; "authentify" replaces fourd's own login function.
+	Functions map[string]rest.Function
 
 	db              *sqlite.DB
 	indexJobs       chan indexJob
@@ -159,9 +167,20 @@ func (s *Server) Open() (err error) {
 		s.EntitySets = inmem.NewEntitySetStore(s.CacheSize)
 	}
 	s.EntitySets.Now = s.Now
+	if err := s.openAccess(); err != nil {
+		return err
+	}
 	fillDemo, err := s.openData()
 	if err != nil {
 		return err
+	}
+	if s.Roles != nil && s.Data != nil {
+		if err := s.Roles.Validate(s.Data.Model()); err != nil {
+			if s.db != nil {
+				s.db.Close()
+			}
+			return fmt.Errorf("%s: %w", filepath.Join(s.DataDir, RolesFile), err)
+		}
 	}
 	defer func() {
 		if err != nil && s.db != nil {
@@ -191,7 +210,7 @@ func (s *Server) Open() (err error) {
 			_ = s.Processes.Close(ctx)
 		}
 	}()
-	if !isLoopback(ln.Addr()) {
+	if !isLoopback(ln.Addr()) && !s.AccessControl() {
 		s.Logger.Warn("listening beyond loopback with no access control: anyone who reaches this address can read $activity",
 			"addr", ln.Addr().String())
 	}
@@ -203,10 +222,15 @@ func (s *Server) Open() (err error) {
 		EntitySets:  s.EntitySets,
 		Progress:    s.Progress,
 		Jobs:        s,
+		Users:       s.Users,
+		Roles:       s.Roles,
 		AppName:     s.AppName,
 		IdleTimeout: s.IdleTimeout,
 		Now:         s.Now,
 		Logger:      s.Logger,
+	}
+	for name, fn := range s.Functions {
+		s.handler.RegisterFunction(name, fn)
 	}
 	s.handler.Init()
 	s.httpServer = &http.Server{

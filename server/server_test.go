@@ -3,7 +3,11 @@ package server_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -223,6 +227,47 @@ func TestClose(t *testing.T) {
 		}
 		if sp := srv.StoredProcedureSession(); srv.SessionInfo(sp.ID) != nil {
 			t.Error("stored-procedure session still there after Close")
+		}
+	})
+}
+
+func TestOpen_Roles(t *testing.T) {
+	open := func(t *testing.T, roles string, opts ...func(*server.Server)) error {
+		srv := server.New()
+		srv.Addr = "127.0.0.1:0"
+		srv.DataDir = t.TempDir()
+		srv.Logger = slog.New(slog.DiscardHandler)
+		for _, o := range opts {
+			o(srv)
+		}
+		if err := os.WriteFile(filepath.Join(srv.DataDir, server.RolesFile), []byte(roles), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := srv.Open()
+		if err == nil {
+			t.Cleanup(func() { srv.Close() })
+			if !srv.AccessControl() {
+				t.Error("a roles.json does not turn access control on")
+			}
+		}
+		return err
+	}
+	t.Run("OK", func(t *testing.T) {
+		if err := open(t, `{"privileges":[{"privilege":"sales","includes":[]}],"roles":[],"permissions":{"allowed":[]}}`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrSyntaxNamesLine", func(t *testing.T) {
+		err := open(t, "{\n  \"privileges\": [\n    {\"privilege\": \"sales\",}\n  ]\n}")
+		if err == nil || !strings.Contains(err.Error(), "roles.json: line 3") {
+			t.Fatalf("Open = %v, want an error naming roles.json line 3", err)
+		}
+	})
+	t.Run("ErrUnknownDataClass", func(t *testing.T) {
+		model := servertest.WithModel(t, `{"dataClasses":[{"name":"Company","primaryKey":"ID","attributes":[{"name":"ID","type":"long"}]}]}`)
+		err := open(t, "{\"privileges\":[{\"privilege\":\"sales\"}],\n\"permissions\":{\"allowed\":[\n{\"applyTo\":\"Invoice\",\"type\":\"dataclass\",\"read\":[\"sales\"]}]}}", model)
+		if err == nil || !strings.Contains(err.Error(), "Invoice") || !strings.Contains(err.Error(), "line 3") {
+			t.Fatalf("Open = %v, want an error naming Invoice and its line", err)
 		}
 	})
 }

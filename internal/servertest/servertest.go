@@ -5,6 +5,7 @@
 package servertest
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fourd/fourd/userfile"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fourd/fourd"
 
@@ -102,6 +106,22 @@ func WaitForDemo(tb testing.TB, srv *server.Server) {
 		}
 		return true
 	})
+}
+
+// WithUser adds a user to the server's users directory before it opens
+// (at bcrypt's lowest cost, so tests run fast), which turns access control
+// on.
+func WithUser(tb testing.TB, name, password string, privileges ...string) func(*server.Server) {
+	return func(s *server.Server) {
+		store, err := userfile.Open(filepath.Join(s.DataDir, userfile.FileName))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		store.Cost = bcrypt.MinCost
+		if _, err := store.Add(context.Background(), name, password, privileges); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
 
 // WithAppName sets the server's application name.

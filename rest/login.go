@@ -1,0 +1,192 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fourd/fourd"
+)
+
+// Login: 4D's legacy POST /rest/$directory/login (credentials in the
+// username-4D and password-4D headers, lifetime in session-4D-length
+// minutes), POST /rest/$directory/logout, and POST /rest/$catalog/authentify,
+// a datastore function that fourd ships and a Go program may replace.
+//
+// A login gives the session a new ID (the cookie changes: an ID known
+// before the login is worth nothing after it), sets its user name, user ID
+// and privileges, and its idle lifetime (at least 60 minutes, as in 4D).
+
+// Function is an exposed datastore function, called by POST
+// /rest/$catalog/{name} with a JSON array of arguments. It answers
+// {"result": <its value>}. Call.Login logs the session in.
+type Function func(ctx context.Context, call *Call) (any, error)
+
+// Call is one call of a datastore function.
+type Call struct {
+	// Args are the JSON arguments of the call, one per element of the body.
+	Args []json.RawMessage
+	// Session is the session of the request.
+	Session *fourd.Session
+
+	h       *Handler
+	w       http.ResponseWriter
+	r       *http.Request
+	renewed *fourd.Session
+}
+
+// Login logs the call's session in as user, with privileges (already
+// expanded) and an idle lifetime (0: the handler's). The session gets a new
+// ID and the answer a new cookie.
+func (c *Call) Login(user *fourd.User, privileges []string, lifetime time.Duration) error {
+	s, err := c.h.login(c.r.Context(), c.w, c.r, c.Session, user, privileges, lifetime)
+	if err != nil {
+		return err
+	}
+	c.Session, c.renewed = s, s
+	return nil
+}
+
+// RegisterFunction exposes fn as POST /rest/$catalog/{name}. Registering
+// "authentify" replaces fourd's own, which checks the users directory.
+func (h *Handler) RegisterFunction(name string, fn Function) {
+	if h.functions == nil {
+		h.functions = map[string]Function{}
+	}
+	h.functions[name] = fn
+}
+
+// login turns s into its successor, logged in as user.
+func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Request, s *fourd.Session, user *fourd.User, privileges []string, lifetime time.Duration) (*fourd.Session, error) {
+	if s == nil {
+		return nil, errors.New("login without a session")
+	}
+	if lifetime <= 0 {
+		lifetime = h.IdleTimeout
+	}
+	if lifetime < time.Hour {
+		lifetime = time.Hour // 4D: "values below 60 are raised to 60"
+	}
+	next := s.Successor(h.Now())
+	next.SetUser(user.ID, user.Name)
+	next.SetPrivileges(privileges)
+	next.SetIdleTimeout(lifetime)
+	if err := h.Sessions.Replace(ctx, s, next); err != nil {
+		return nil, err
+	}
+	h.setCookie(w, r, next)
+	return next, nil
+}
+
+// privilegesOf expands a user's privileges and roles with roles.json, or
+// takes them as they are when there is no roles.json.
+func (h *Handler) privilegesOf(u *fourd.User) []string {
+	if h.Roles == nil {
+		return u.Privileges
+	}
+	return h.Roles.Expand(u.Privileges, u.Privileges)
+}
+
+// postDirectoryLogin serves POST /rest/$directory/login: {"result":true}
+// with a new session cookie, or {"result":false} (status 401) for wrong
+// credentials.
+func (h *Handler) postDirectoryLogin(w http.ResponseWriter, r *http.Request) error {
+	if h.Users == nil {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
+	}
+	name, password := r.Header.Get("username-4D"), r.Header.Get("password-4D")
+	lifetime := time.Duration(0)
+	if v := r.Header.Get("session-4D-length"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return badParam("session-4D-length=%q: a number of minutes", v)
+		}
+		lifetime = time.Duration(n) * time.Minute
+	}
+	user, err := h.Users.Authenticate(r.Context(), name, password)
+	if fourd.ErrorCode(err) == fourd.EUNAUTHORIZED {
+		writeJSON(w, http.StatusUnauthorized, []byte(`{"result":false}`))
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := h.login(r.Context(), w, r, RequestSession(r), user, h.privilegesOf(user), lifetime); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"result":true}`))
+	return nil
+}
+
+// postDirectoryLogout serves POST (and GET, as the v18 page shows it)
+// /rest/$directory/logout: the session's privileges are cleared and it is
+// a guest again.
+func (h *Handler) postDirectoryLogout(w http.ResponseWriter, r *http.Request) error {
+	if s := RequestSession(r); s != nil {
+		s.ClearPrivileges()
+		s.SetUser(fourd.GuestUserID, "")
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"result":true}`))
+	return nil
+}
+
+// postCatalogFunction serves POST /rest/$catalog/{function}.
+func (h *Handler) postCatalogFunction(w http.ResponseWriter, r *http.Request, name string) error {
+	fn := h.functions[name]
+	if fn == nil {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "no exposed datastore function %q", name)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return badParam("read the request body: %v", err)
+	}
+	var args []json.RawMessage
+	if trimmed := strings.TrimSpace(string(body)); trimmed != "" {
+		if err := json.Unmarshal(body, &args); err != nil {
+			return badParam("the body must be a JSON array of arguments, as in [{\"name\":\"alice\",\"password\":\"…\"}]: %v", err)
+		}
+	}
+	call := &Call{Args: args, Session: RequestSession(r), h: h, w: w, r: r}
+	result, err := fn(r.Context(), call)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(struct {
+		Result any `json:"result"`
+	}{result})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// authentify is fourd's default $catalog/authentify: it checks
+// [{"name":…,"password":…}] against the users directory and logs the
+// session in. It answers true or false, as 4D's examples do.
+func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
+	if h.Users == nil {
+		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
+	}
+	var cred struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if len(call.Args) != 1 || json.Unmarshal(call.Args[0], &cred) != nil || cred.Name == "" {
+		return nil, badParam(`authentify takes one argument: [{"name":"alice","password":"…"}]`)
+	}
+	user, err := h.Users.Authenticate(ctx, cred.Name, cred.Password)
+	if fourd.ErrorCode(err) == fourd.EUNAUTHORIZED {
+		return false, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if err := call.Login(user, h.privilegesOf(user), 0); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
