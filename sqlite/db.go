@@ -287,13 +287,22 @@ type cached struct {
 	tx *sql.Tx
 }
 
+// stmt returns the prepared statement for query, or nil to run it
+// unprepared. Inside a transaction it only uses a statement already
+// prepared: preparing takes a connection from the reader pool, and a
+// transaction that waits for a second connection while it holds one
+// deadlocks as soon as every connection is held that way.
 func (c cached) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.tx != nil {
+		st := c.db.cachedStmt(query)
+		if st == nil {
+			return nil
+		}
+		return c.tx.StmtContext(ctx, st)
+	}
 	st, err := c.db.prepared(ctx, query)
 	if err != nil {
 		return nil
-	}
-	if c.tx != nil {
-		return c.tx.StmtContext(ctx, st)
 	}
 	return st
 }
@@ -323,24 +332,37 @@ func (c cached) plain() querier {
 // program on every reader connection that ran it.
 const maxStmts = 256
 
+// cachedStmt returns the prepared statement for query, if there is one.
+func (db *DB) cachedStmt(query string) *sql.Stmt {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	return db.stmts[query]
+}
+
 // prepared returns the reader pool's prepared statement for query,
 // preparing it on first use. Parsing and planning is about a third of the
 // cost of reading one entity by key (docs/performance.md); a prepared
-// statement pays it once per connection. When the cache is full, an
-// arbitrary statement makes room (a closed statement still serves the
-// queries already running on it).
+// statement pays it once per connection. The cache's lock is never held
+// while preparing, which waits for a connection; the caller must hold
+// none (see cached.stmt). When the cache is full, an arbitrary statement
+// makes room (a closed statement still serves the queries already running
+// on it).
 func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if st := db.stmts[query]; st != nil {
+	if st := db.cachedStmt(query); st != nil {
 		return st, nil
-	}
-	if db.stmts == nil {
-		db.stmts = make(map[string]*sql.Stmt)
 	}
 	st, err := db.reader.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if cur := db.stmts[query]; cur != nil { // prepared meanwhile by another caller
+		st.Close()
+		return cur, nil
+	}
+	if db.stmts == nil {
+		db.stmts = make(map[string]*sql.Stmt)
 	}
 	if len(db.stmts) >= maxStmts {
 		for k, old := range db.stmts {
