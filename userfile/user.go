@@ -207,15 +207,7 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	return s.mutate(ctx, func(st *state) (*state, error) {
-		r, ok := st.find(name)
-		if !ok {
-			return nil, errUnknownUser(name)
-		}
-		r.Hash, r.Updated = hash, now
-		return st.without(r.ID).with(r), nil
-	})
+	return s.update(ctx, name, func(r *record) { r.Hash = hash })
 }
 
 // SetPrivileges replaces the user's privileges and updates Updated.
@@ -227,13 +219,19 @@ func (s *Store) SetPrivileges(ctx context.Context, name string, privileges []str
 	if err := s.mustExist(ctx, name); err != nil {
 		return err
 	}
+	return s.update(ctx, name, func(r *record) { r.Privileges = privs })
+}
+
+// update changes the named user's record with change and sets Updated.
+func (s *Store) update(ctx context.Context, name string, change func(r *record)) error {
 	now := s.now()
 	return s.mutate(ctx, func(st *state) (*state, error) {
 		r, ok := st.find(name)
 		if !ok {
 			return nil, errUnknownUser(name)
 		}
-		r.Privileges, r.Updated = privs, now
+		change(&r)
+		r.Updated = now
 		return st.without(r.ID).with(r), nil
 	})
 }

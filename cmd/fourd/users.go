@@ -110,13 +110,9 @@ func runUsersRemove(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	s, err := openUsers(*data)
+	s, u, err := openUser(ctx, *data, pos[0])
 	if err != nil {
 		return err
-	}
-	u, err := s.User(ctx, pos[0])
-	if err != nil {
-		return usersError(err)
 	}
 	if err := s.Remove(ctx, u.Name); err != nil {
 		return usersError(err)
@@ -179,13 +175,9 @@ func runUsersPasswd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	s, err := openUsers(*data)
+	s, u, err := openUser(ctx, *data, pos[0]) // an unknown user is told before the password is asked
 	if err != nil {
 		return err
-	}
-	u, err := s.User(ctx, pos[0]) // an unknown user is told before the password is asked
-	if err != nil {
-		return usersError(err)
 	}
 	password, err := readPassword(fs.Name(), *fromStdin, stderr)
 	if err != nil {
@@ -205,13 +197,9 @@ func runUsersPrivileges(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	s, err := openUsers(*data)
+	s, u, err := openUser(ctx, *data, pos[0])
 	if err != nil {
 		return err
-	}
-	u, err := s.User(ctx, pos[0])
-	if err != nil {
-		return usersError(err)
 	}
 	if err := s.SetPrivileges(ctx, u.Name, splitList(pos[1])); err != nil {
 		return usersError(err)
@@ -372,4 +360,18 @@ func formatPrivileges(privileges []string, none string) string {
 		return none
 	}
 	return strings.Join(privileges, ",")
+}
+
+// openUser opens the users directory and finds the named user: an unknown
+// user is reported before anything else is asked.
+func openUser(ctx context.Context, data, name string) (*userfile.Store, *fourd.User, error) {
+	s, err := openUsers(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return nil, nil, usersError(err)
+	}
+	return s, u, nil
 }
