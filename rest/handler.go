@@ -81,6 +81,7 @@ func (h *Handler) Init() {
 	}
 	h.route("/rest/$directory/login", http.MethodPost, h.postDirectoryLogin)
 	h.route("/rest/$directory/logout", "GET,POST", h.postDirectoryLogout)
+	h.adminRoutes()
 	h.route("/rest/$index", http.MethodPost, h.adminOnly("$index", h.postIndex))
 	h.route("/rest/$flush", http.MethodPost, h.adminOnly("$flush", h.postFlush))
 	h.mux.Handle("/rest/", h.adapt(h.serveData))
