@@ -115,6 +115,10 @@ type EntitySetStore interface {
 	Get(ctx context.Context, id string, now time.Time) (*EntitySet, error)
 	// Release removes the set; ENOTFOUND (1802) if there is none.
 	Release(ctx context.Context, id string) error
+	// SessionSets returns how many live sets a session holds, and when the
+	// first of them expires (the zero time when it holds none): for the
+	// per-session quota and its Retry-After.
+	SessionSets(ctx context.Context, sessionID string) (int, time.Time, error)
 	// ReleaseSession removes every set of a session and returns how many.
 	ReleaseSession(ctx context.Context, sessionID string) (int, error)
 	// EntitySets returns a snapshot of every set, oldest first.

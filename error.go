@@ -52,6 +52,9 @@ const (
 	ErrCodeBadValue         = 9011 // fourd: a value does not fit its attribute's type
 	ErrCodeCacheFull        = 9012 // fourd: an entity set is larger than the whole cache
 	ErrCodeAdminOnly        = 9013 // fourd: an admin resource asked without the admin privilege
+	ErrCodePermission       = 9014 // fourd: roles.json does not allow the session this action
+	ErrCodeSessionLimit     = 9015 // fourd: the maximum number of sessions is reached (402)
+	ErrCodeQuota            = 9016 // fourd: a quota is reached (429)
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

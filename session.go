@@ -276,6 +276,10 @@ type SessionStore interface {
 	// Replace removes old and stores its successor in one step, so that no
 	// request sees neither; ENOTFOUND if old is gone.
 	Replace(ctx context.Context, old, successor *Session) error
+	// Count returns how many live sessions there are (the stored-procedure
+	// session included), and how many of them are guests (client sessions
+	// with no user and no privilege): for the session quotas.
+	Count(ctx context.Context) (total, guests int, err error)
 	// Sessions returns a snapshot of every live session's info, oldest first.
 	Sessions(ctx context.Context) ([]SessionInfo, error)
 	// Expire removes every session idle for its whole lifetime at now and

@@ -321,6 +321,28 @@ func (s *EntitySetStore) Used() int64 {
 	return s.used
 }
 
+// SessionSets implements fourd.EntitySetStore.
+func (s *EntitySetStore) SessionSets(_ context.Context, sessionID string) (int, time.Time, error) {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.bySession[sessionID]
+	if c == nil {
+		return 0, time.Time{}, nil
+	}
+	n := 0
+	var first time.Time
+	for e := c.head; e != nil; e = e.next(bySession) {
+		if exp := e.es.Expires(); now.Before(exp) {
+			n++
+			if first.IsZero() || exp.Before(first) {
+				first = exp
+			}
+		}
+	}
+	return n, first, nil
+}
+
 // Len returns the number of sets held, expired ones not yet swept included.
 func (s *EntitySetStore) Len() int {
 	s.mu.Lock()

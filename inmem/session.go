@@ -114,6 +114,24 @@ func (st *SessionStore) Sessions(context.Context) ([]fourd.SessionInfo, error) {
 	return out, nil
 }
 
+// Count implements fourd.SessionStore.
+func (st *SessionStore) Count(context.Context) (total, guests int, err error) {
+	now := st.Now()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for e := st.order.Front(); e != nil; e = e.Next() {
+		s := e.Value.(*fourd.Session)
+		if s.Expired(now) {
+			continue
+		}
+		total++
+		if s.Type != fourd.SessionStoredProcedure && s.IsGuest() && s.UserName() == "" {
+			guests++ // the stored-procedure session is the server's own, not a guest
+		}
+	}
+	return total, guests, nil
+}
+
 // Len returns the number of stored sessions, expired ones not yet swept included.
 func (st *SessionStore) Len() int {
 	st.mu.RLock()

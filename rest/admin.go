@@ -1,5 +1,170 @@
 package rest
 
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/fourd/fourd"
+)
+
+// Admin actions: $-resources that act on processes and sessions, each
+// admin-only (401, errCode 9013, under access control):
+//
+//	POST /rest/$process/abort   {"ID": 123456}         ABORT PROCESS BY ID
+//	POST /rest/$process/pause   {"number": 12}         PAUSE PROCESS
+//	POST /rest/$process/resume  {"number": 12}         RESUME PROCESS
+//	POST /rest/$session/drop    {"sessionID": "…"}     end a session
+//
+// Each answers {"ok":true}; an unknown process or session 404 (errCode
+// 9004 or 9005); a permanent internal process 400. Releasing entity sets
+// is POST /rest/$entityset/$release, open to every session that knows the
+// sets' IDs.
+
+// AdminActions is what the admin actions call; *server.Server implements
+// it.
+type AdminActions interface {
+	// AbortProcessByID aborts the process with that unique ID.
+	AbortProcessByID(id int64) error
+	// PauseProcess pauses the process with that number.
+	PauseProcess(number int) error
+	// ResumeProcess resumes the process with that number.
+	ResumeProcess(number int) error
+	// DropSession ends a session and aborts its processes.
+	DropSession(ctx context.Context, id string) error
+}
+
 // adminRoutes registers the admin actions ($-resources that act on
 // processes, sessions and entity sets). Each is admin-only.
-func (h *Handler) adminRoutes() {}
+func (h *Handler) adminRoutes() {
+	h.route("/rest/$process/abort", http.MethodPost, h.adminOnly("$process/abort", h.postProcessAbort))
+	h.route("/rest/$process/pause", http.MethodPost, h.adminOnly("$process/pause", h.postProcessPause))
+	h.route("/rest/$process/resume", http.MethodPost, h.adminOnly("$process/resume", h.postProcessResume))
+	h.route("/rest/$session/drop", http.MethodPost, h.adminOnly("$session/drop", h.postSessionDrop))
+}
+
+func (h *Handler) admin() (AdminActions, error) {
+	if h.Admin == nil {
+		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no admin actions")
+	}
+	return h.Admin, nil
+}
+
+// readAdminBody decodes the JSON object of an admin action into v.
+func readAdminBody(r *http.Request, v any, example string) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	if err != nil {
+		return badParam("read the request body: %v", err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return badParam("the body must be a JSON object, as in %s: %v", example, err)
+	}
+	return nil
+}
+
+func writeOK(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, []byte(`{"ok":true}`))
+}
+
+// postProcessAbort serves POST /rest/$process/abort {"ID": <unique ID>}.
+func (h *Handler) postProcessAbort(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.admin()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		ID *int64 `json:"ID"`
+	}
+	const example = `{"ID": 123456}`
+	if err := readAdminBody(r, &in, example); err != nil {
+		return err
+	}
+	if in.ID == nil {
+		return badParam("give the process's unique ID, as in %s", example)
+	}
+	if err := a.AbortProcessByID(*in.ID); err != nil {
+		return err
+	}
+	writeOK(w)
+	return nil
+}
+
+// processNumber reads {"number": N}.
+func processNumber(r *http.Request) (int, error) {
+	var in struct {
+		Number *int `json:"number"`
+	}
+	const example = `{"number": 12}`
+	if err := readAdminBody(r, &in, example); err != nil {
+		return 0, err
+	}
+	if in.Number == nil {
+		return 0, badParam("give the process number, as in %s", example)
+	}
+	return *in.Number, nil
+}
+
+// postProcessPause serves POST /rest/$process/pause {"number": N}.
+func (h *Handler) postProcessPause(w http.ResponseWriter, r *http.Request) error {
+	return h.processAction(w, r, func(a AdminActions, n int) error { return a.PauseProcess(n) })
+}
+
+// postProcessResume serves POST /rest/$process/resume {"number": N}.
+func (h *Handler) postProcessResume(w http.ResponseWriter, r *http.Request) error {
+	return h.processAction(w, r, func(a AdminActions, n int) error { return a.ResumeProcess(n) })
+}
+
+func (h *Handler) processAction(w http.ResponseWriter, r *http.Request, f func(AdminActions, int) error) error {
+	a, err := h.admin()
+	if err != nil {
+		return err
+	}
+	n, err := processNumber(r)
+	if err != nil {
+		return err
+	}
+	if err := f(a, n); err != nil {
+		return err
+	}
+	writeOK(w)
+	return nil
+}
+
+// postSessionDrop serves POST /rest/$session/drop {"sessionID": "…"}: the
+// session is deleted, its processes are aborted and its entity sets
+// released; its next request starts a new guest session.
+func (h *Handler) postSessionDrop(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.admin()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		SessionID string `json:"sessionID"`
+	}
+	const example = `{"sessionID": "4C51204DD8184B65AC7D79F09A077F24"}`
+	if err := readAdminBody(r, &in, example); err != nil {
+		return err
+	}
+	id := strings.ToUpper(strings.TrimSpace(in.SessionID))
+	if id == "" {
+		return badParam("give the session ID, as in %s", example)
+	}
+	// Dropping one's own session aborts this very request's process:
+	// finish the work whatever its context says.
+	ctx := context.WithoutCancel(r.Context())
+	if err := a.DropSession(ctx, id); err != nil {
+		if fourd.ErrorCode(err) == fourd.ENOTFOUND {
+			return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "no session %q", id)
+		}
+		return err
+	}
+	if h.EntitySets != nil {
+		if _, err := h.EntitySets.ReleaseSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	writeOK(w)
+	return nil
+}

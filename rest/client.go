@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -192,4 +193,90 @@ func decodeError(status int, body []byte) error {
 		e.Message = fmt.Sprintf("HTTP %d: %s", status, strings.TrimSpace(string(body)))
 	}
 	return e
+}
+
+// Login calls POST /rest/$directory/login with the username-4D and
+// password-4D headers: the client's session is logged in (and gets a new
+// ID). Wrong credentials give a *fourd.Error with code EUNAUTHORIZED.
+func (c *Client) Login(ctx context.Context, name, password string) error {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/rest/$directory/login"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("username-4D", name)
+	req.Header.Set("password-4D", password)
+	refused := fourd.Errorf(fourd.EUNAUTHORIZED, fourd.ErrCodeBadCredentials, "login as %q refused: wrong user name or password", name)
+	body, err := c.do(req)
+	if err != nil {
+		var fe *fourd.Error
+		if errors.As(err, &fe) && fe.Code == fourd.EUNAUTHORIZED && fe.ErrCode == 0 {
+			return refused // {"result":false}, not an envelope
+		}
+		return err
+	}
+	var out struct {
+		Result bool `json:"result"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("decode $directory/login: %w", err)
+	}
+	if !out.Result {
+		return refused
+	}
+	return nil
+}
+
+// AbortProcess calls POST /rest/$process/abort: the server aborts the
+// process with that unique ID (4D's ABORT PROCESS BY ID).
+func (c *Client) AbortProcess(ctx context.Context, id int64) error {
+	body, _ := json.Marshal(map[string]int64{"ID": id})
+	_, err := c.post(ctx, "/rest/$process/abort", body)
+	return err
+}
+
+// PauseProcess calls POST /rest/$process/pause: the server pauses the
+// process with that number (4D's PAUSE PROCESS).
+func (c *Client) PauseProcess(ctx context.Context, number int) error {
+	body, _ := json.Marshal(map[string]int{"number": number})
+	_, err := c.post(ctx, "/rest/$process/pause", body)
+	return err
+}
+
+// ResumeProcess calls POST /rest/$process/resume: the server resumes the
+// process with that number (4D's RESUME PROCESS).
+func (c *Client) ResumeProcess(ctx context.Context, number int) error {
+	body, _ := json.Marshal(map[string]int{"number": number})
+	_, err := c.post(ctx, "/rest/$process/resume", body)
+	return err
+}
+
+// DropSession calls POST /rest/$session/drop: the server ends the session,
+// aborts its processes and releases its entity sets.
+func (c *Client) DropSession(ctx context.Context, sessionID string) error {
+	body, _ := json.Marshal(map[string]string{"sessionID": sessionID})
+	_, err := c.post(ctx, "/rest/$session/drop", body)
+	return err
+}
+
+// ReleaseEntitySet calls POST /rest/$entityset/$release with one ID. An
+// unknown set gives a *fourd.Error with code ENOTFOUND.
+func (c *Client) ReleaseEntitySet(ctx context.Context, id string) error {
+	body, _ := json.Marshal([]string{id})
+	out, err := c.post(ctx, "/rest/$entityset/$release", body)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		NotFound []string `json:"notFound"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return fmt.Errorf("decode $entityset/$release: %w", err)
+	}
+	if len(res.NotFound) > 0 {
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "no entity set %q", id)
+	}
+	return nil
 }

@@ -93,14 +93,15 @@ func unquoteKey(k string) string {
 
 // projectionFor combines a path projection (Employee/lastName,firstName)
 // and $attributes; the default shows every attribute.
-func (h *Handler) projectionFor(req *dataRequest, p *dataParams) *projection {
+// Attributes the session may not read are left out.
+func (h *Handler) projectionFor(r *http.Request, req *dataRequest, p *dataParams) *projection {
 	switch {
 	case p.attributes != nil:
-		return p.attributes
+		return h.readable(r, p.attributes)
 	case len(req.attrs) > 0:
-		return &projection{m: h.Data.Model(), dc: req.dc, attrs: req.attrs, named: true}
+		return h.readable(r, &projection{m: h.Data.Model(), dc: req.dc, attrs: req.attrs, named: true})
 	}
-	return defaultProjection(h.Data.Model(), req.dc)
+	return h.readable(r, defaultProjection(h.Data.Model(), req.dc))
 }
 
 // serveData serves every dataclass resource under /rest/.
@@ -123,6 +124,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if err := h.allow(r, fourd.ActionRead, req.dc, ""); err != nil {
+			return err
+		}
 		switch {
 		case p.method == "update" || p.method == "delete":
 			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "$method=%s changes data: send it with POST", p.method)
@@ -166,7 +170,7 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 		return badParam("$method=release applies to an entity set: /rest/%s/$entityset/{id}?$method=release", req.dc.Name)
 	}
 	ctx := r.Context()
-	proj := h.projectionFor(req, p)
+	proj := h.projectionFor(r, req, p)
 	es, count, err := h.Data.Page(ctx, selection(req, p), p.skip, p.top, proj.storageNames())
 	if err != nil {
 		return err
@@ -196,7 +200,7 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 // /rest/Company(1)/staff, the entities a relation leads to.
 func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	ctx := r.Context()
-	proj := h.projectionFor(req, p)
+	proj := h.projectionFor(r, req, p)
 	following := len(req.attrs) == 1 && req.attrs[0].Kind != fourd.KindStorage && p.attributes == nil
 	attrs := proj.storageNames()
 	if following {
@@ -244,6 +248,9 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 	a := req.attrs[0]
 	m := h.Data.Model()
 	target := m.DataClass(a.RelatedDataClass)
+	if err := h.allow(r, fourd.ActionRead, target, ""); err != nil {
+		return err
+	}
 	if a.Kind == fourd.KindRelatedEntity {
 		key, _ := e.Values[a.Name].(string)
 		if key == "" {
@@ -267,6 +274,9 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
 		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
+	}
+	if err := h.allow(r, fourd.ActionRead, req.dc, req.attrs[0].Name); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	a := req.attrs[0]

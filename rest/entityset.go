@@ -15,6 +15,9 @@ import (
 // selection (whatever $skip and $top say) is stored, and the first page is
 // returned with __ENTITYSET first.
 func (h *Handler) createEntitySet(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	if err := h.checkNewEntitySet(r); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	rows, err := h.Data.Rows(ctx, selection(req, p))
 	if err != nil {
@@ -44,7 +47,7 @@ func (h *Handler) newEntitySet(r *http.Request, dc *fourd.DataClass, rows fourd.
 // the set's URI as __ENTITYSET.
 func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, es *fourd.EntitySet, rows fourd.RowSet) error {
 	ctx := r.Context()
-	proj := h.projectionFor(req, p)
+	proj := h.projectionFor(r, req, p)
 	page, err := h.Data.Load(ctx, req.dc, rows.Page(p.skip, p.top), proj.storageNames())
 	if err != nil {
 		return err
@@ -105,6 +108,9 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 		return err
 	}
 	if p.method == "entityset" {
+		if err := h.checkNewEntitySet(r); err != nil {
+			return err
+		}
 		nes := h.newEntitySet(r, req.dc, rows, p)
 		if err := h.EntitySets.Put(ctx, nes); err != nil {
 			return err

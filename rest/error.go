@@ -95,6 +95,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if merr != nil { // cannot happen: strings and ints only
 		body = []byte(`{"__ERROR":[]}`)
 	}
+	setRetryAfter(w, err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

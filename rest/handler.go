@@ -29,8 +29,23 @@ type Handler struct {
 	// Roles is roles.json, which expands a user's roles and privileges;
 	// nil: privileges are taken as they are.
 	Roles *fourd.Roles
+	// Admin carries out the admin actions ($process/abort, …); nil: they
+	// answer 404.
+	Admin AdminActions
+	// Policy is roles.json compiled against the model: the permissions of
+	// data requests. nil: everything is allowed.
+	Policy *fourd.Policy
+
+	// AllowAddressChange lets a session's cookie be used from another
+	// client address than the one that opened it (mobile clients switching
+	// networks). By default such a cookie is not honoured.
+	AllowAddressChange bool
+	// Quotas bounds sessions, entity sets and login attempts; nil means
+	// DefaultQuotas. Fields at 0 turn a quota off.
+	Quotas *Quotas
 
 	functions map[string]Function // exposed datastore functions, by name
+	logins    loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// IdleTimeout is a new REST session's idle lifetime (default
@@ -71,6 +86,14 @@ func (h *Handler) Init() {
 	if h.Progress == nil {
 		h.Progress = fourd.NewProgress()
 	}
+	q := DefaultQuotas
+	if h.Quotas != nil {
+		q = *h.Quotas // a copy: the caller's settings stay as they are
+	}
+	if q.LoginWindow <= 0 {
+		q.LoginWindow = time.Minute
+	}
+	h.Quotas = &q
 	h.route("/rest/$activity", http.MethodGet, h.getActivity)
 	h.route("/rest/$info", "GET,POST", h.adminOnly("$info", h.getInfo))
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
@@ -88,7 +111,7 @@ func (h *Handler) Init() {
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
 	}))
-	h.handler = h.withSession(h.withProcess(h.mux))
+	h.handler = h.withSession(h.withForceLogin(h.withProcess(h.mux)))
 }
 
 // CookieName returns the session cookie's name: 4DSID_<AppName>.

@@ -108,7 +108,7 @@ func (h *Handler) postDirectoryLogin(w http.ResponseWriter, r *http.Request) err
 		}
 		lifetime = time.Duration(n) * time.Minute
 	}
-	user, err := h.Users.Authenticate(r.Context(), name, password)
+	user, err := h.authenticate(r, name, password)
 	if fourd.ErrorCode(err) == fourd.EUNAUTHORIZED {
 		writeJSON(w, http.StatusUnauthorized, []byte(`{"result":false}`))
 		return nil
@@ -139,6 +139,9 @@ func (h *Handler) postCatalogFunction(w http.ResponseWriter, r *http.Request, na
 	fn := h.functions[name]
 	if fn == nil {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "no exposed datastore function %q", name)
+	}
+	if h.Policy != nil && !h.Policy.CanExecute(h.effective(r), "", name) {
+		return errPermission(fourd.ActionExecute, "ds."+name)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
@@ -179,7 +182,7 @@ func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
 	if len(call.Args) != 1 || json.Unmarshal(call.Args[0], &cred) != nil || cred.Name == "" {
 		return nil, badParam(`authentify takes one argument: [{"name":"alice","password":"…"}]`)
 	}
-	user, err := h.Users.Authenticate(ctx, cred.Name, cred.Password)
+	user, err := h.authenticate(call.r, cred.Name, cred.Password)
 	if fourd.ErrorCode(err) == fourd.EUNAUTHORIZED {
 		return false, nil
 	} else if err != nil {

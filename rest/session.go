@@ -36,12 +36,21 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 	now := h.Now()
 	if c, err := r.Cookie(h.CookieName()); err == nil && fourd.ValidID(c.Value) {
 		s, err := h.Sessions.Session(ctx, strings.ToUpper(c.Value))
+		if err == nil && !h.AllowAddressChange && s.IPAddress != clientIP(r) {
+			// A cookie replayed from another address is not honoured (4D's
+			// sessionIPAddressValidation): the request gets a session of its own.
+			h.Logger.Warn("session cookie from another address ignored", "session", s.ID, "address", clientIP(r), "session address", s.IPAddress)
+			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session from another address")
+		}
 		if err == nil {
 			return s, h.Sessions.Touch(ctx, s, now)
 		}
 		if fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			return nil, err
 		}
+	}
+	if err := h.checkNewSession(ctx); err != nil {
+		return nil, err
 	}
 	s := fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
 	s.IPAddress = clientIP(r)

@@ -57,6 +57,9 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 		}
 		saves[i] = s
 	}
+	if err := h.checkSaves(r, req.dc, saves); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	results, err := h.Data.Save(ctx, req.dc, saves, p.atomic)
 	if err != nil {
@@ -66,7 +69,7 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err != nil {
 		return err
 	}
-	proj := defaultProjection(h.Data.Model(), req.dc)
+	proj := h.readable(r, defaultProjection(h.Data.Model(), req.dc))
 	if single {
 		res := results[0]
 		if res.Err != nil {
@@ -220,6 +223,9 @@ func relatedKey(raw json.RawMessage) (string, error) {
 // postDelete serves $method=delete on an entity, a filtered selection or
 // an entity set, and answers {"ok":true}.
 func (h *Handler) postDelete(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	var rows []fourd.RowID
 	switch {

@@ -77,11 +77,18 @@ type Server struct {
 	// Roles is roles.json, each nil when absent. Open reads them.
 	Users fourd.UserStore
 	Roles *fourd.Roles
+	// AllowAddressChange lets a session cookie be used from another client
+	// address than the one that opened the session.
+	AllowAddressChange bool
+	// Quotas bounds sessions, entity sets and login attempts;
+	// rest.DefaultQuotas when nil.
+	Quotas *rest.Quotas
 	// Functions are exposed datastore functions (POST /rest/$catalog/{name}),
 	// set before Open; "authentify" replaces fourd's own login function.
 	Functions map[string]rest.Function
 
 	db              *sqlite.DB
+	policy          *fourd.Policy
 	indexJobs       chan indexJob
 	flushRequests   chan chan error
 	storedProcedure *fourd.Session
@@ -174,8 +181,12 @@ func (s *Server) Open() (err error) {
 	if err != nil {
 		return err
 	}
-	if s.Roles != nil && s.Data != nil {
-		if err := s.Roles.Validate(s.Data.Model()); err != nil {
+	if s.Roles != nil {
+		var model *fourd.Model
+		if s.Data != nil {
+			model = s.Data.Model()
+		}
+		if s.policy, err = s.Roles.Compile(model); err != nil {
 			if s.db != nil {
 				s.db.Close()
 			}
@@ -216,18 +227,23 @@ func (s *Server) Open() (err error) {
 	}
 
 	s.handler = &rest.Handler{
-		Processes:   s.Processes,
-		Sessions:    s.Sessions,
-		Data:        s.Data,
-		EntitySets:  s.EntitySets,
-		Progress:    s.Progress,
-		Jobs:        s,
-		Users:       s.Users,
-		Roles:       s.Roles,
-		AppName:     s.AppName,
-		IdleTimeout: s.IdleTimeout,
-		Now:         s.Now,
-		Logger:      s.Logger,
+		Processes:  s.Processes,
+		Sessions:   s.Sessions,
+		Data:       s.Data,
+		EntitySets: s.EntitySets,
+		Progress:   s.Progress,
+		Jobs:       s,
+		Admin:      s,
+		Users:      s.Users,
+		Roles:      s.Roles,
+		Policy:     s.policy,
+		Quotas:     s.Quotas,
+
+		AllowAddressChange: s.AllowAddressChange,
+		AppName:            s.AppName,
+		IdleTimeout:        s.IdleTimeout,
+		Now:                s.Now,
+		Logger:             s.Logger,
 	}
 	for name, fn := range s.Functions {
 		s.handler.RegisterFunction(name, fn)

@@ -26,6 +26,7 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sessionsOnly := fs.Bool("sessions-only", false, "only the sessions (options 2)")
 	asJSON := fs.Bool("json", false, "print the raw JSON result of $activity")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	lo := loginFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fetch := opts
 	if !*asJSON && opts == fourd.ProcessesOnly {
 		fetch = fourd.ProcessesAndSessions
+	}
+	if err := lo.login(ctx, client); err != nil {
+		return err
 	}
 	a, err := client.Activity(ctx, *sessionID, fetch)
 	if err != nil {

@@ -21,6 +21,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
 	asJSON := fs.Bool("json", false, "print the raw JSON of $info")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	lo := loginFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,6 +31,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if err := lo.login(ctx, client); err != nil {
+		return err
+	}
 	info, err := client.Info(ctx)
 	if err != nil {
 		return describeCallError(client.URL(), err)

@@ -5,6 +5,10 @@
 //	fourd info     [--server URL] [--json]
 //	fourd index    [--server URL] DataClass.attribute
 //	fourd flush    [--server URL]
+//	fourd kill     [--server URL] [--user NAME [--password-stdin]] processID
+//	fourd pause    [--server URL] [--user NAME [--password-stdin]] number
+//	fourd resume   [--server URL] [--user NAME [--password-stdin]] number
+//	fourd sessions drop [--server URL] [--user NAME [--password-stdin]] sessionID
 //	fourd version
 //
 // Every flag has an environment variable (FOURD_ADDR, FOURD_DATA, ...) that
@@ -39,6 +43,10 @@ Usage:
   fourd info      show the cache, entity sets, progress indicators and sessions ($info)
   fourd index     build an index on a running server: fourd index Employee.lastName
   fourd flush     make a running server write its cache to disk
+  fourd kill      abort a process of a running server by its unique ID: fourd kill 123456
+  fourd pause     pause a process of a running server by its number: fourd pause 12
+  fourd resume    resume a paused process by its number: fourd resume 12
+  fourd sessions  end a session of a running server: fourd sessions drop SESSIONID
   fourd users     manage the users directory: fourd users add|remove|list|passwd|privileges
   fourd version   print the version
 
@@ -80,6 +88,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIndex(ctx, args[1:], stdout, stderr)
 	case "flush":
 		return runFlush(ctx, args[1:], stdout, stderr)
+	case "kill":
+		return runKill(ctx, args[1:], stdout, stderr)
+	case "pause":
+		return runPause(ctx, args[1:], stdout, stderr)
+	case "resume":
+		return runResume(ctx, args[1:], stdout, stderr)
+	case "sessions":
+		return runSessions(ctx, args[1:], stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
 	case "version":

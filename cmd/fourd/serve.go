@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fourd/fourd/rest"
+
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/server"
 )
@@ -40,6 +42,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	demo := fs.Bool("demo", false, "in an empty data directory, create the demo model and fill it with generated data")
 	demoSize := fs.String("demo-size", env("FOURD_DEMO_SIZE", "1000,100000"), "with --demo: companies,employees (env FOURD_DEMO_SIZE)")
 	cacheSize := fs.Int64("cache-size", cacheDefault, "entity-set cache size in bytes (env FOURD_CACHE_SIZE)")
+	q := rest.DefaultQuotas
+	fs.IntVar(&q.MaxSessions, "max-sessions", q.MaxSessions, "most live sessions; more answer 402 (0: no limit)")
+	fs.IntVar(&q.MaxGuestSessions, "max-guest-sessions", q.MaxGuestSessions, "most live guest sessions; more answer 402 (0: no limit)")
+	fs.IntVar(&q.MaxEntitySetsPerSession, "max-entity-sets", q.MaxEntitySetsPerSession, "most entity sets one session holds; more answer 429 (0: no limit)")
+	fs.IntVar(&q.MaxLoginFailuresPerUser, "max-login-failures", q.MaxLoginFailuresPerUser, "failed logins a user name may have per minute before 429 (0: no limit)")
+	fs.IntVar(&q.MaxLoginFailuresPerAddress, "max-login-failures-per-address", q.MaxLoginFailuresPerAddress, "failed logins a client address may have per minute before 429 (0: no limit)")
+	allowAddressChange := fs.Bool("allow-session-address-change", false, "honour a session cookie sent from another client address than the one that opened the session")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("FOURD_LOG_FORMAT", "text"), "text or json (env FOURD_LOG_FORMAT)")
 	if err := parseFlags(fs, args); err != nil {
@@ -59,6 +68,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv.Demo = *demo
 	srv.DemoCompanies, srv.DemoEmployees = companies, employees
 	srv.CacheSize = *cacheSize
+	srv.Quotas = &q
+	srv.AllowAddressChange = *allowAddressChange
 	srv.Addr = *addr
 	srv.DataDir = *data
 	srv.AppName = *appName

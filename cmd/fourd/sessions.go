@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/fourd/fourd/rest"
+)
+
+const sessionsUsage = `usage: fourd sessions drop SESSIONID [--server URL] [--user NAME [--password-stdin]]
+
+  drop  end a session on a running server: its processes are aborted, its
+        entity sets released, and its next request starts a new guest session
+
+The sessions themselves are listed by 'fourd activity --sessions-only'.
+`
+
+// runSessions dispatches fourd sessions subcommands.
+func runSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sessionsUsage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "drop":
+		return runSessionsDrop(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, sessionsUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, sessionsUsage)
+	return &exitError{code: 2, msg: fmt.Sprintf("sessions: unknown command %q", args[0])}
+}
+
+// runSessionsDrop ends a session: fourd sessions drop SESSIONID.
+func runSessionsDrop(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sessions drop", stderr)
+	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	lo := loginFlags(fs)
+	pos, err := parseUsersFlags(fs, args, "SESSIONID [--server URL] [--user NAME [--password-stdin]]")
+	if err != nil {
+		return err
+	}
+	client, err := rest.NewClient(*serverURL, nil)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if err := lo.login(ctx, client); err != nil {
+		return err
+	}
+	if err := client.DropSession(ctx, pos[0]); err != nil {
+		return describeCallError(client.URL(), err)
+	}
+	_, err = fmt.Fprintf(stdout, "dropped session %s\n", pos[0])
+	return err
+}
