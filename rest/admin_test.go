@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -240,5 +241,42 @@ func TestClient_AdminActions(t *testing.T) {
 	}
 	if err := c.ReleaseEntitySet(ctx, "4C51204DD8184B65AC7D79F09A077F24"); fourd.ErrorCode(err) != fourd.ENOTFOUND {
 		t.Fatalf("release of an unknown set: %v, want ENOTFOUND", err)
+	}
+}
+
+// TestReleaseOthersSets checks the admin action "release any entity set":
+// with access control, a user may release only its own session's sets,
+// an administrator any.
+func TestReleaseOthersSets(t *testing.T) {
+	srv := mustOpenWithUsers(t, servertest.WithModel(t, fixtureModel))
+	u := srv.URL()
+	bob, carl, alice := servertest.NewHTTPClient(t), servertest.NewHTTPClient(t), servertest.NewHTTPClient(t)
+	login(t, bob, srv, "bob", bobPassword, "")
+	login(t, alice, srv, "alice", adminPassword, "")
+	get(t, carl, u, "/rest/$catalog")
+	bobs := makeSet(t, bob, u, "Employee")
+	carls := makeSet(t, carl, u, "Employee")
+	for _, who := range []*http.Client{bob, carl} {
+		other := carls
+		if who == carl {
+			other = bobs
+		}
+		status, body := get(t, who, u, "/rest/Employee/$entityset/"+other, "$method", "release")
+		if status != http.StatusNotFound || errCodeOf(t, body) != fourd.ErrCodeEntitySetNotFound {
+			t.Fatalf("releasing another session's set: %d %s, want 404 1802", status, body)
+		}
+	}
+	if status, body := get(t, bob, u, "/rest/Employee/$entityset/"+bobs, "$method", "release"); status != http.StatusOK {
+		t.Fatalf("releasing its own set: %d %s", status, body)
+	}
+	status, body := send(t, alice, http.MethodPost, u+"/rest/$entityset/$release", `["`+carls+`"]`)
+	var out struct {
+		Released []string `json:"released"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &out) != nil || len(out.Released) != 1 || out.Released[0] != carls {
+		t.Fatalf("the administrator releasing another's set: %d %s", status, body)
+	}
+	if err := srv.ReleaseEntitySet(t.Context(), carls); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		t.Fatalf("Go API release of a released set: %v", err)
 	}
 }

@@ -65,7 +65,7 @@ func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *data
 func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	ctx := r.Context()
 	if p.method == "release" {
-		if err := h.EntitySets.Release(ctx, req.setID); err != nil {
+		if err := h.release(r, req.setID); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, []byte(`{"ok":true}`))
@@ -197,7 +197,7 @@ func (h *Handler) postRelease(w http.ResponseWriter, r *http.Request) error {
 	released, notFound := []string{}, []string{}
 	for _, id := range ids {
 		id = strings.ToUpper(strings.TrimSpace(id))
-		err := h.EntitySets.Release(r.Context(), id)
+		err := h.release(r, id)
 		switch fourd.ErrorCode(err) {
 		case "":
 			released = append(released, id)
@@ -224,4 +224,31 @@ func relationFilter(path, key string) *filter.Query {
 // andQueries is "a AND b".
 func andQueries(a, b *filter.Query) *filter.Query {
 	return &filter.Query{Expr: &filter.Logical{Op: filter.And, Left: a.Expr, Right: b.Expr}, OrderBy: b.OrderBy}
+}
+
+// release releases a set. With access control, a session that is not an
+// administrator may release only the sets it made; another's answers as
+// an unknown set, so that IDs cannot be probed. An administrator may
+// release any set: the admin action "release an entity set".
+func (h *Handler) release(r *http.Request, id string) error {
+	if h.accessControl() && !isAdmin(r) {
+		s := RequestSession(r)
+		sets, err := h.EntitySets.EntitySets(r.Context())
+		if err != nil {
+			return err
+		}
+		mine := false
+		for _, es := range sets {
+			if es.ID == id {
+				mine = s != nil && es.SessionID == s.ID
+				break
+			}
+		}
+		if !mine {
+			e := fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "EntitySet %q cannot be found", id)
+			e.Component = fourd.ComponentDB
+			return e
+		}
+	}
+	return h.EntitySets.Release(r.Context(), id)
 }

@@ -35,3 +35,9 @@ func (s *Server) DropSession(ctx context.Context, id string) error {
 	s.Processes.AbortSession(id, fourd.ErrSessionEnded)
 	return nil
 }
+
+// ReleaseEntitySet releases any entity set, whichever session made it (the
+// admin action); ENOTFOUND (errCode 1802) for an unknown set.
+func (s *Server) ReleaseEntitySet(ctx context.Context, id string) error {
+	return s.EntitySets.Release(ctx, strings.ToUpper(id))
+}

@@ -180,3 +180,27 @@ func TestActivityAndInfoLogin(t *testing.T) {
 	_, _, err = runCmd(t, "info", "--server", srv.URL(), "--user", "alice")
 	wantExit(t, err, 2, "info: standard input is not a terminal; give alice's password with --password-stdin or FOURD_PASSWORD")
 }
+
+func TestSetsRelease(t *testing.T) {
+	t.Setenv("FOURD_USER", "")
+	srv := servertest.MustOpenServer(t, servertest.WithDemo(2, 50),
+		servertest.WithUser(t, "alice", alicePassword, fourd.PrivilegeWebAdmin))
+	servertest.WaitForDemo(t, srv)
+	rows := srv.EntitySets.NewRowSet([]fourd.RowID{1, 2, 3}, false)
+	id := fourd.NewID()
+	if err := srv.EntitySets.Put(t.Context(), &fourd.EntitySet{ID: id, DataClass: "Employee", Rows: rows, SessionID: fourd.NewID(),
+		Created: time.Now(), Refreshed: time.Now(), Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runCmd(t, "sets", "release", id, "--server", srv.URL())
+	wantExit(t, err, 1, srv.URL()+` answered: no entity set "`+id+`"`) // another session's set: not even told it exists
+	stdout, stderr, err := withStdin(t, alicePassword+"\n", "sets", "release", id, "--server", srv.URL(), "--user", "alice", "--password-stdin")
+	if err != nil || stdout != "released entity set "+id+"\n" {
+		t.Fatalf("%v %q %s", err, stdout, stderr)
+	}
+	if srv.EntitySets.Len() != 0 {
+		t.Fatal("the set is still held")
+	}
+	_, _, err = runCmd(t, "sets")
+	wantExit(t, err, 2, "")
+}

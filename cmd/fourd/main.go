@@ -9,6 +9,7 @@
 //	fourd pause    [--server URL] [--user NAME [--password-stdin]] number
 //	fourd resume   [--server URL] [--user NAME [--password-stdin]] number
 //	fourd sessions drop [--server URL] [--user NAME [--password-stdin]] sessionID
+//	fourd sets release [--server URL] [--user NAME [--password-stdin]] ID...
 //	fourd version
 //
 // Every flag has an environment variable (FOURD_ADDR, FOURD_DATA, ...) that
@@ -47,6 +48,7 @@ Usage:
   fourd pause     pause a process of a running server by its number: fourd pause 12
   fourd resume    resume a paused process by its number: fourd resume 12
   fourd sessions  end a session of a running server: fourd sessions drop SESSIONID
+  fourd sets      release entity sets of a running server: fourd sets release ID...
   fourd users     manage the users directory: fourd users add|remove|list|passwd|privileges
   fourd version   print the version
 
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPause(ctx, args[1:], stdout, stderr)
 	case "resume":
 		return runResume(ctx, args[1:], stdout, stderr)
+	case "sets":
+		return runSets(ctx, args[1:], stdout, stderr)
 	case "sessions":
 		return runSessions(ctx, args[1:], stdout, stderr)
 	case "users":

@@ -59,3 +59,59 @@ func runSessionsDrop(ctx context.Context, args []string, stdout, stderr io.Write
 	_, err = fmt.Fprintf(stdout, "dropped session %s\n", pos[0])
 	return err
 }
+
+const setsUsage = `usage: fourd sets release ID... [--server URL] [--user NAME [--password-stdin]]
+
+  release  release entity sets on a running server; an administrator may
+           release any set, another user only the sets of its own session
+
+The sets are listed by 'fourd info'.
+`
+
+// runSets dispatches fourd sets subcommands.
+func runSets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "release" {
+		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprint(stdout, setsUsage)
+			return nil
+		}
+		fmt.Fprint(stderr, setsUsage)
+		return &exitError{code: 2}
+	}
+	fs := newFlagSet("sets release", stderr)
+	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	lo := loginFlags(fs)
+	var ids []string
+	rest1 := args[1:]
+	for len(rest1) > 0 {
+		if err := fs.Parse(rest1); err != nil {
+			return &exitError{code: 2}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		ids = append(ids, fs.Arg(0))
+		rest1 = fs.Args()[1:]
+	}
+	if len(ids) == 0 {
+		fmt.Fprint(stderr, setsUsage)
+		return &exitError{code: 2}
+	}
+	client, err := rest.NewClient(*serverURL, nil)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if err := lo.login(ctx, client); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := client.ReleaseEntitySet(ctx, id); err != nil {
+			return describeCallError(client.URL(), err)
+		}
+		fmt.Fprintf(stdout, "released entity set %s\n", id)
+	}
+	return nil
+}
