@@ -12,31 +12,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/servertest"
-	"github.com/fourd/fourd/server"
 )
-
-// blockedProcess starts a process that waits until it is aborted, passing
-// a checkpoint every millisecond, so that it can be paused.
-func blockedProcess(t *testing.T, srv *server.Server) *fourd.Process {
-	t.Helper()
-	p, err := srv.NewProcess("blocked", func(p *fourd.Process) error {
-		for {
-			if err := p.Checkpoint(); err != nil {
-				return err
-			}
-			select {
-			case <-p.Done():
-				return p.Err()
-			case <-time.After(time.Millisecond):
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Abort(nil); <-p.Ended() })
-	return p
-}
 
 func TestAdminActions(t *testing.T) {
 	srv, _ := mustOpenFixture(t,
@@ -48,7 +24,7 @@ func TestAdminActions(t *testing.T) {
 		t.Fatalf("alice's login: %d %s", status, result)
 	}
 	t.Run("Abort", func(t *testing.T) {
-		p := blockedProcess(t, srv)
+		p := servertest.Blocked(t, srv)
 		status, body := send(t, alice, http.MethodPost, u+"/rest/$process/abort", `{"ID": `+strconv.FormatInt(p.ID(), 10)+`}`)
 		if status != http.StatusOK || string(body) != `{"ok":true}` {
 			t.Fatalf("abort: %d %s", status, body)
@@ -59,7 +35,7 @@ func TestAdminActions(t *testing.T) {
 		}
 	})
 	t.Run("PauseResume", func(t *testing.T) {
-		p := blockedProcess(t, srv)
+		p := servertest.Blocked(t, srv)
 		n := strconv.Itoa(p.Number())
 		state := func() fourd.ProcessState {
 			info := srv.ProcessInfo(p.Number())
@@ -157,7 +133,7 @@ func TestAdminActions(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotAdmin", func(t *testing.T) {
-		p := blockedProcess(t, srv)
+		p := servertest.Blocked(t, srv)
 		guest := servertest.NewHTTPClient(t)
 		bob := servertest.NewHTTPClient(t)
 		login(t, bob, srv, "bob", bobPassword, "")
@@ -187,7 +163,7 @@ func TestAdminActions(t *testing.T) {
 // Without access control the admin actions are open, as $info is.
 func TestAdminActions_Open(t *testing.T) {
 	srv := MustOpenServer(t)
-	p := blockedProcess(t, srv)
+	p := servertest.Blocked(t, srv)
 	c := servertest.NewHTTPClient(t)
 	status, body := send(t, c, http.MethodPost, srv.URL()+"/rest/$process/abort", `{"ID": `+strconv.FormatInt(p.ID(), 10)+`}`)
 	if status != http.StatusOK {
@@ -203,7 +179,7 @@ func TestClient_AdminActions(t *testing.T) {
 	if err := c.Login(ctx, "alice", "wrong-password"); fourd.ErrorCode(err) != fourd.EUNAUTHORIZED {
 		t.Fatalf("login with a wrong password: %v, want EUNAUTHORIZED", err)
 	}
-	p := blockedProcess(t, srv)
+	p := servertest.Blocked(t, srv)
 	if err := c.PauseProcess(ctx, p.Number()); fourd.ErrorCode(err) != fourd.EUNAUTHORIZED {
 		t.Fatalf("pause as a guest: %v, want EUNAUTHORIZED", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/rest"
 )
 
 // runActivity prints Process activity of a running server: a table like ps
@@ -40,11 +39,10 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *sessionsOnly:
 		opts = fourd.SessionsOnly
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	// --json prints exactly the result for the options asked. The table
 	// asks for the sessions too when it shows processes only, so that each
@@ -52,9 +50,6 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fetch := opts
 	if !*asJSON && opts == fourd.ProcessesOnly {
 		fetch = fourd.ProcessesAndSessions
-	}
-	if err := lo.login(ctx, client); err != nil {
-		return err
 	}
 	a, err := client.Activity(ctx, *sessionID, fetch)
 	if err != nil {

@@ -33,33 +33,11 @@ func openWithUsers(t *testing.T) *server.Server {
 		servertest.WithUser(t, "bob", "bob-secret-22"))
 }
 
-// blocked starts a process that runs until it is aborted.
-func blocked(t *testing.T, srv *server.Server) *fourd.Process {
-	t.Helper()
-	p, err := srv.NewProcess("blocked", func(p *fourd.Process) error {
-		for {
-			if err := p.Checkpoint(); err != nil {
-				return err
-			}
-			select {
-			case <-p.Done():
-				return p.Err()
-			case <-time.After(time.Millisecond):
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Abort(nil); <-p.Ended() })
-	return p
-}
-
 func TestKill(t *testing.T) {
 	t.Setenv("FOURD_USER", "")
 	srv := openWithUsers(t)
 	t.Run("OK", func(t *testing.T) {
-		p := blocked(t, srv)
+		p := servertest.Blocked(t, srv)
 		id := strconv.FormatInt(p.ID(), 10)
 		stdout, stderr, err := withStdin(t, alicePassword+"\n", "kill", "--server", srv.URL(), "--user", "alice", "--password-stdin", id)
 		if err != nil {
@@ -74,7 +52,7 @@ func TestKill(t *testing.T) {
 		}
 	})
 	t.Run("OKPasswordFromEnv", func(t *testing.T) {
-		p := blocked(t, srv)
+		p := servertest.Blocked(t, srv)
 		t.Setenv("FOURD_PASSWORD", alicePassword)
 		if _, _, err := runCmd(t, "kill", "--server", srv.URL(), "--user", "alice", strconv.FormatInt(p.ID(), 10)); err != nil {
 			t.Fatal(err)
@@ -82,7 +60,7 @@ func TestKill(t *testing.T) {
 		servertest.Receive(t, "the process to end", p.Ended())
 	})
 	t.Run("OKPauseResume", func(t *testing.T) {
-		p := blocked(t, srv)
+		p := servertest.Blocked(t, srv)
 		n := strconv.Itoa(p.Number())
 		stdout, _, err := withStdin(t, alicePassword+"\n", "pause", n, "--server", srv.URL(), "--user", "alice", "--password-stdin")
 		if err != nil || stdout != "paused process "+n+"\n" {
@@ -96,12 +74,12 @@ func TestKill(t *testing.T) {
 		servertest.Eventually(t, "state Executing", func() bool { return p.State() == fourd.StateExecuting })
 	})
 	t.Run("ErrNoLogin", func(t *testing.T) {
-		p := blocked(t, srv)
+		p := servertest.Blocked(t, srv)
 		_, _, err := runCmd(t, "kill", "--server", srv.URL(), strconv.FormatInt(p.ID(), 10))
 		wantExit(t, err, 1, srv.URL()+" answered: $process/abort needs the WebAdmin privilege: log in as an administrator ($directory/login or $catalog/authentify)")
 	})
 	t.Run("ErrNotAdmin", func(t *testing.T) {
-		p := blocked(t, srv)
+		p := servertest.Blocked(t, srv)
 		_, _, err := withStdin(t, "bob-secret-22\n", "kill", "--server", srv.URL(), "--user", "bob", "--password-stdin", strconv.FormatInt(p.ID(), 10))
 		wantExit(t, err, 1, srv.URL()+" answered: $process/abort needs the WebAdmin privilege: log in as an administrator ($directory/login or $catalog/authentify)")
 	})

@@ -25,15 +25,11 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := lo.login(ctx, client); err != nil {
 		return err
 	}
+	defer cancel()
 	info, err := client.Info(ctx)
 	if err != nil {
 		return describeCallError(client.URL(), err)

@@ -51,15 +51,11 @@ func runProcessAction(ctx context.Context, name, argName, done string, args []st
 	if err != nil || n <= 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("%s: %q: the %s is a positive integer", name, pos[0], argName)}
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := lo.login(ctx, client); err != nil {
 		return err
 	}
+	defer cancel()
 	if err := call(ctx, client, n); err != nil {
 		return describeCallError(client.URL(), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -79,4 +80,19 @@ func (o *loginOptions) readTerminal() (string, error) {
 		return "", &exitError{code: 1, msg: fmt.Sprintf("%s: read the password: %v", o.cmd, err)}
 	}
 	return string(p), nil
+}
+
+// connect makes a client of serverURL, bounds the call by timeout and logs
+// the client in as the login flags say. The caller must call cancel.
+func connect(ctx context.Context, serverURL string, timeout time.Duration, o *loginOptions) (*rest.Client, context.Context, context.CancelFunc, error) {
+	client, err := rest.NewClient(serverURL, nil)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: 2, msg: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if err := o.login(ctx, client); err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return client, ctx, cancel, nil
 }

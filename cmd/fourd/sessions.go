@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/fourd/fourd/rest"
 )
 
 const sessionsUsage = `usage: fourd sessions drop SESSIONID [--server URL] [--user NAME [--password-stdin]]
@@ -44,15 +42,11 @@ func runSessionsDrop(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := lo.login(ctx, client); err != nil {
 		return err
 	}
+	defer cancel()
 	if err := client.DropSession(ctx, pos[0]); err != nil {
 		return describeCallError(client.URL(), err)
 	}
@@ -98,15 +92,11 @@ func runSets(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, setsUsage)
 		return &exitError{code: 2}
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := lo.login(ctx, client); err != nil {
 		return err
 	}
+	defer cancel()
 	for _, id := range ids {
 		if err := client.ReleaseEntitySet(ctx, id); err != nil {
 			return describeCallError(client.URL(), err)

@@ -124,6 +124,30 @@ func WithUser(tb testing.TB, name, password string, privileges ...string) func(*
 	}
 }
 
+// Blocked starts a user process that runs until it is aborted, passing a
+// checkpoint every millisecond so that it can be paused and delayed; the
+// test's cleanup aborts it and waits for its end.
+func Blocked(tb testing.TB, srv *server.Server) *fourd.Process {
+	tb.Helper()
+	p, err := srv.NewProcess("blocked", func(p *fourd.Process) error {
+		for {
+			if err := p.Checkpoint(); err != nil {
+				return err
+			}
+			select {
+			case <-p.Done():
+				return p.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Abort(nil); <-p.Ended() })
+	return p
+}
+
 // WithAppName sets the server's application name.
 func WithAppName(name string) func(*server.Server) {
 	return func(s *server.Server) { s.AppName = name }
