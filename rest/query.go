@@ -26,6 +26,7 @@ type dataParams struct {
 	orderBy      filter.OrderBy
 	orderText    string
 	skip, top    int
+	paged        bool        // $top, $limit or $skip was given
 	attributes   *projection // nil: the default projection
 	method       string      // entityset, update, delete, release, or ""
 	timeout      time.Duration
@@ -70,6 +71,7 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	}
 	for _, name := range []string{"$top", "$limit"} {
 		if v, ok := param(q, name); ok {
+			p.paged = true
 			if p.top, err = nonNegative(name, v); err != nil {
 				return nil, err
 			}
@@ -79,6 +81,7 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 		}
 	}
 	if v, ok := param(q, "$skip"); ok {
+		p.paged = true
 		if p.skip, err = nonNegative("$skip", v); err != nil {
 			return nil, err
 		}

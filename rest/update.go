@@ -220,38 +220,122 @@ func relatedKey(raw json.RawMessage) (string, error) {
 	return keyText(obj.Key)
 }
 
-// postDelete serves $method=delete on an entity, a filtered selection or
-// an entity set, and answers {"ok":true}.
+// postDelete serves $method=delete. It deletes exactly what a GET of the
+// same URL selects (decisions.md, "Deletes"), or refuses: an entity by key;
+// the entities a 1->N relation leads to (/rest/Company(1)/staff), filtered
+// and paged as the GET is; a filtered selection; an entity set, filtered
+// and paged as the GET is. It answers {"ok":true}.
 func (h *Handler) postDelete(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
-	if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+	dc, rows, err := h.deleteTarget(r, req, p)
+	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var rows []fourd.RowID
-	switch {
-	case req.hasKey:
-		e, err := h.lookup(ctx, req, nil)
-		if err != nil {
-			return err
-		}
-		rows = []fourd.RowID{e.Row}
-	case req.hasSetID:
-		es, err := h.EntitySets.Get(ctx, req.setID, h.Now())
-		if err != nil {
-			return err
-		}
-		rows = es.Rows.AppendTo(nil)
-	case p.filter != nil:
-		var err error
-		if rows, err = h.Data.Rows(ctx, selection(req, p)); err != nil {
-			return err
-		}
-	default:
-		return badParam("$method=delete needs an entity (/rest/%s(key)), a $filter or an entity set; it never deletes a whole dataclass", req.dc.Name)
-	}
-	if _, err := h.Data.Delete(ctx, req.dc, rows); err != nil {
+	if _, err := h.Data.Delete(r.Context(), dc, rows); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"ok":true}`))
 	return nil
+}
+
+// deleteTarget returns the dataclass and the rows a delete removes: those
+// a GET of the same URL selects. Parameters that would make the two differ
+// are refused rather than ignored.
+func (h *Handler) deleteTarget(r *http.Request, req *dataRequest, p *dataParams) (*fourd.DataClass, []fourd.RowID, error) {
+	ctx := r.Context()
+	switch {
+	case p.compute != "" || p.distinct:
+		return nil, nil, badParam("$method=delete cannot go with $compute or $distinct: their GET answers values, not entities")
+	case p.logicOp != "":
+		return nil, nil, badParam("$method=delete cannot go with $logicOperator: store the combination with $method=entityset first, then delete that set")
+	}
+	if req.hasKey {
+		following := len(req.attrs) == 1 && req.attrs[0].Kind != fourd.KindStorage && p.attributes == nil
+		if following {
+			return h.deleteRelated(r, req, p)
+		}
+		for _, a := range req.attrs {
+			if a.Kind != fourd.KindStorage {
+				return nil, nil, badParam("$method=delete on %s(%s)/… with a relation and other attributes: delete the entity at /rest/%s(%s), or the related ones at /rest/%s(%s)/%s", req.dc.Name, req.key, req.dc.Name, req.key, req.dc.Name, req.key, a.Name)
+			}
+		}
+		if p.filter != nil || len(p.orderBy) > 0 || p.paged {
+			return nil, nil, badParam("$method=delete on one entity, %s(%s): $filter, $orderby, $top and $skip do not apply to it", req.dc.Name, req.key)
+		}
+		if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+			return nil, nil, err
+		}
+		e, err := h.lookup(ctx, req, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return req.dc, []fourd.RowID{e.Row}, nil
+	}
+	if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case req.hasSetID:
+		es, err := h.EntitySets.Get(ctx, req.setID, h.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		if es.DataClass != req.dc.Name {
+			return nil, nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "entity set %s holds %s entities, not %s", es.ID, es.DataClass, req.dc.Name)
+		}
+		rows, err := h.refine(r, req, p, es.Rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		return req.dc, pageOf(rows.AppendTo(nil), p), nil
+	case p.filter != nil:
+		rows, err := h.Data.Rows(ctx, selection(req, p))
+		if err != nil {
+			return nil, nil, err
+		}
+		return req.dc, pageOf(rows, p), nil
+	}
+	return nil, nil, badParam("$method=delete needs an entity (/rest/%s(key)), a $filter or an entity set; it never deletes a whole dataclass", req.dc.Name)
+}
+
+// deleteRelated returns what /rest/Company(1)/staff?$method=delete
+// removes: the related entities the GET lists, with its $filter, $orderby,
+// $top and $skip. An N->1 relation (/rest/Employee(1)/employer) is refused:
+// the related entity is shared by others, and has a URL of its own.
+func (h *Handler) deleteRelated(r *http.Request, req *dataRequest, p *dataParams) (*fourd.DataClass, []fourd.RowID, error) {
+	a := req.attrs[0]
+	target := h.Data.Model().DataClass(a.RelatedDataClass)
+	if a.Kind == fourd.KindRelatedEntity {
+		return nil, nil, badParam("$method=delete on %s(%s)/%s: that is one related entity, shared by others; delete it by its own URL, /rest/%s(key)", req.dc.Name, req.key, a.Name, target.Name)
+	}
+	if err := h.allow(r, fourd.ActionRead, req.dc, ""); err != nil {
+		return nil, nil, err
+	}
+	if err := h.allow(r, fourd.ActionDrop, target, ""); err != nil {
+		return nil, nil, err
+	}
+	e, err := h.lookup(r.Context(), req, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel := fourd.Selection{DataClass: target, Filter: relationFilter(a.Path, e.Key), OrderBy: p.orderBy}
+	if p.filter != nil {
+		sel.Filter = andQueries(sel.Filter, p.filter)
+	}
+	rows, err := h.Data.Rows(r.Context(), sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return target, pageOf(rows, p), nil
+}
+
+// pageOf returns the rows a GET's page shows when $top, $limit or $skip
+// is given (then $top defaults to 100, as on GET), and all of them
+// otherwise: the whole selection that __COUNT counts.
+func pageOf(rows []fourd.RowID, p *dataParams) []fourd.RowID {
+	if !p.paged {
+		return rows
+	}
+	start := min(p.skip, len(rows))
+	end := min(start+p.top, len(rows))
+	return rows[start:end]
 }
