@@ -115,6 +115,11 @@ type EntitySetStore interface {
 	Get(ctx context.Context, id string, now time.Time) (*EntitySet, error)
 	// Release removes the set; ENOTFOUND (1802) if there is none.
 	Release(ctx context.Context, id string) error
+	// ReleaseOwn removes the set only if the session sessionID made it;
+	// a set of another session answers ENOTFOUND (1802) as an unknown
+	// one does, so that IDs cannot be probed. Its cost does not depend on
+	// how many sets are held.
+	ReleaseOwn(ctx context.Context, id, sessionID string) error
 	// SessionSets returns how many live sets a session holds, and when the
 	// first of them expires (the zero time when it holds none): for the
 	// per-session quota and its Retry-After.

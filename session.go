@@ -286,3 +286,35 @@ type SessionStore interface {
 	// returns their IDs.
 	Expire(ctx context.Context, now time.Time) ([]string, error)
 }
+
+// EndSession ends the session with that ID for good. It is the one way a
+// client session ends, whatever ends it: its idle lifetime passing (the
+// session timer), an administrator's drop ($session/drop and the Go API's
+// DropSession) and the client's logout ($directory/logout). The session is
+// removed from sessions, every process of it is aborted with cause (a
+// request waiting on its client included: see the rest package), and every
+// entity set it made is released from sets (which may be nil: a server
+// without datastore keeps none), so that nothing of the session outlives
+// it.
+//
+// It returns how many processes it aborted and sets it released. When the
+// session is not stored (Expire removed it already, or the ID is unknown)
+// the processes and sets that still carry its ID are ended all the same,
+// and the error is the store's ENOTFOUND.
+func EndSession(ctx context.Context, sessions SessionStore, procs ProcessTable, sets EntitySetStore, id string, cause error) (processes, released int, err error) {
+	err = sessions.Delete(ctx, id)
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return 0, 0, err
+	}
+	if procs != nil {
+		processes = procs.AbortSession(id, cause)
+	}
+	if sets != nil {
+		n, rerr := sets.ReleaseSession(ctx, id)
+		if rerr != nil {
+			return processes, n, rerr
+		}
+		released = n
+	}
+	return processes, released, err
+}

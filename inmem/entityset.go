@@ -216,6 +216,23 @@ func (s *EntitySetStore) Release(_ context.Context, id string) error {
 	return nil
 }
 
+// ReleaseOwn implements fourd.EntitySetStore: one map lookup.
+func (s *EntitySetStore) ReleaseOwn(_ context.Context, id, sessionID string) error {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.byID[id]
+	if e == nil || e.es.SessionID != sessionID {
+		return errEntitySetNotFound(id)
+	}
+	if !now.Before(e.es.Expires()) {
+		s.remove(e, RemovalExpired, now)
+		return errEntitySetNotFound(id)
+	}
+	s.remove(e, RemovalReleased, now)
+	return nil
+}
+
 // ReleaseSession implements fourd.EntitySetStore. It removes every set of
 // the session and counts those that had not expired by Now. The empty
 // session ID, that of the server's own sets, is no session: it releases

@@ -32,7 +32,8 @@ type AdminActions interface {
 	PauseProcess(number int) error
 	// ResumeProcess resumes the process with that number.
 	ResumeProcess(number int) error
-	// DropSession ends a session and aborts its processes.
+	// DropSession ends a session as fourd.EndSession does: it is
+	// removed, its processes aborted and its entity sets released.
 	DropSession(ctx context.Context, id string) error
 }
 
@@ -159,11 +160,6 @@ func (h *Handler) postSessionDrop(w http.ResponseWriter, r *http.Request) error 
 			return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "no session %q", id)
 		}
 		return err
-	}
-	if h.EntitySets != nil {
-		if _, err := h.EntitySets.ReleaseSession(ctx, id); err != nil {
-			return err
-		}
 	}
 	writeOK(w)
 	return nil

@@ -1,6 +1,11 @@
 package rest
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -37,7 +42,7 @@ func (h *Handler) newEntitySet(r *http.Request, dc *fourd.DataClass, rows fourd.
 		sessionID = s.ID
 	}
 	return &fourd.EntitySet{
-		ID: fourd.NewID(), DataClass: dc.Name, Rows: rows, SessionID: sessionID,
+		ID: h.newSetID(sessionID), DataClass: dc.Name, Rows: rows, SessionID: sessionID,
 		Created: now, Refreshed: now, Timeout: p.timeout,
 		SavedFilter: p.savedFilter, SavedOrderBy: p.savedOrderBy,
 	}
@@ -72,7 +77,11 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 		return nil
 	}
 	es, err := h.EntitySets.Get(ctx, req.setID, h.Now())
-	if fourd.ErrorCode(err) == fourd.ENOTFOUND && (p.savedFilter != "" || p.savedOrderBy != "") {
+	if fourd.ErrorCode(err) == fourd.ENOTFOUND && (p.savedFilter != "" || p.savedOrderBy != "") && h.madeBy(req.setID, RequestSession(r)) {
+		// A rebuild is a new set: it counts against the session's quota.
+		if err := h.checkNewEntitySet(r); err != nil {
+			return err
+		}
 		es, err = h.rebuildEntitySet(r, req, p)
 	}
 	if err != nil {
@@ -148,7 +157,10 @@ func (h *Handler) refine(r *http.Request, req *dataRequest, p *dataParams, rows 
 }
 
 // rebuildEntitySet remakes a vanished set under its own ID from the saved
-// filter and order the request carries, with 4D's 10-minute timeout.
+// filter and order the request carries, with 4D's 10-minute timeout. The
+// caller has checked that the request's session made that ID (madeBy) and
+// that its quota has room: a client cannot plant sets under IDs it picks,
+// nor hold more sets than its quota by rebuilding them.
 func (h *Handler) rebuildEntitySet(r *http.Request, req *dataRequest, p *dataParams) (*fourd.EntitySet, error) {
 	sel := fourd.Selection{DataClass: req.dc}
 	var err error
@@ -195,7 +207,11 @@ func (h *Handler) postRelease(w http.ResponseWriter, r *http.Request) error {
 		return badParam("the body must be a JSON array of entity set IDs, as in [\"4C51204DD8184B65AC7D79F09A077F24\"]: %v", err)
 	}
 	released, notFound := []string{}, []string{}
+	ctx := r.Context()
 	for _, id := range ids {
+		if ctx.Err() != nil { // the client left, or the process was aborted
+			return context.Cause(ctx)
+		}
 		id = strings.ToUpper(strings.TrimSpace(id))
 		err := h.release(r, id)
 		switch fourd.ErrorCode(err) {
@@ -229,26 +245,66 @@ func andQueries(a, b *filter.Query) *filter.Query {
 // release releases a set. With access control, a session that is not an
 // administrator may release only the sets it made; another's answers as
 // an unknown set, so that IDs cannot be probed. An administrator may
-// release any set: the admin action "release an entity set".
+// release any set: the admin action "release an entity set". Either way it
+// costs one lookup in the store, however many sets are held.
 func (h *Handler) release(r *http.Request, id string) error {
 	if h.accessControl() && !isAdmin(r) {
 		s := RequestSession(r)
-		sets, err := h.EntitySets.EntitySets(r.Context())
-		if err != nil {
-			return err
+		if s == nil {
+			return errEntitySetNotFound(id)
 		}
-		mine := false
-		for _, es := range sets {
-			if es.ID == id {
-				mine = s != nil && es.SessionID == s.ID
-				break
-			}
-		}
-		if !mine {
-			e := fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "EntitySet %q cannot be found", id)
-			e.Component = fourd.ComponentDB
-			return e
-		}
+		return h.EntitySets.ReleaseOwn(r.Context(), id, s.ID)
 	}
 	return h.EntitySets.Release(r.Context(), id)
+}
+
+func errEntitySetNotFound(id string) error {
+	e := fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "EntitySet %q cannot be found", id)
+	e.Component = fourd.ComponentDB
+	return e
+}
+
+// entitySets returns the entity-set store, or nil (as an interface) when
+// the handler keeps none.
+func (h *Handler) entitySets() fourd.EntitySetStore {
+	if h.EntitySets == nil {
+		return nil
+	}
+	return h.EntitySets
+}
+
+// Entity-set IDs carry proof of the session that made them, so that a set
+// can be rebuilt from $savedfilter only by its own session, even once the
+// store has forgotten it: 8 random bytes, then the first 8 bytes of
+// HMAC-SHA256(key, random bytes + session ID) under a key the handler
+// draws at Init. The ID keeps 4D's shape (32 hexadecimal characters). A
+// session that logs in gets a new ID (no session fixation), so the sets it
+// made before cannot be rebuilt after; several nodes would have to share
+// the key.
+
+func (h *Handler) newSetID(sessionID string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:8]) // crypto/rand.Read never fails (Go 1.24+)
+	h.setIDMAC(b[:8], sessionID, b[8:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// setIDMAC writes into out the first len(out) bytes of the MAC of an ID's
+// random part for a session.
+func (h *Handler) setIDMAC(random []byte, sessionID string, out []byte) {
+	m := hmac.New(sha256.New, h.setKey[:])
+	m.Write(random)
+	m.Write([]byte(sessionID))
+	copy(out, m.Sum(nil))
+}
+
+// madeBy reports whether the set ID id was made by newSetID for session s.
+func (h *Handler) madeBy(id string, s *fourd.Session) bool {
+	b, err := hex.DecodeString(id)
+	if s == nil || err != nil || len(b) != 16 {
+		return false
+	}
+	var want [8]byte
+	h.setIDMAC(b[:8], s.ID, want[:])
+	return hmac.Equal(b[8:], want[:])
 }

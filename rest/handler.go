@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -56,6 +57,7 @@ type Handler struct {
 	// Logger receives internal errors; slog.Default() by default.
 	Logger *slog.Logger
 
+	setKey  [32]byte // signs entity-set IDs (see newSetID)
 	mux     *http.ServeMux
 	handler http.Handler // mux behind sessions and process tracking
 }
@@ -83,6 +85,7 @@ func (h *Handler) Init() {
 		h.Logger = slog.Default()
 	}
 	h.mux = http.NewServeMux()
+	_, _ = rand.Read(h.setKey[:]) // crypto/rand.Read never fails (Go 1.24+)
 	if h.Progress == nil {
 		h.Progress = fourd.NewProgress()
 	}

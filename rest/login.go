@@ -123,12 +123,21 @@ func (h *Handler) postDirectoryLogin(w http.ResponseWriter, r *http.Request) err
 }
 
 // postDirectoryLogout serves POST (and GET, as the v18 page shows it)
-// /rest/$directory/logout: the session's privileges are cleared and it is
-// a guest again.
+// /rest/$directory/logout. 4D's documentation says only that it "logs out
+// the current user"; fourd ends the session, as the OWASP session
+// management guidance asks of a logout: fourd.EndSession removes it,
+// aborts its other processes and releases its entity sets, and the cookie
+// is cleared. The session ID is worth nothing afterwards; the client's next
+// request starts a new guest session. The answer is {"result":true}.
 func (h *Handler) postDirectoryLogout(w http.ResponseWriter, r *http.Request) error {
 	if s := RequestSession(r); s != nil {
-		s.ClearPrivileges()
-		s.SetUser(fourd.GuestUserID, "")
+		// The logout's own process is one of the session's: finish the
+		// work whatever its context says once it is aborted.
+		ctx := context.WithoutCancel(r.Context())
+		if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), s.ID, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			return err
+		}
+		http.SetCookie(w, &http.Cookie{Name: h.CookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"result":true}`))
 	return nil

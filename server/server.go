@@ -347,8 +347,7 @@ func (s *Server) closeSessions(ctx context.Context) {
 		return
 	}
 	for _, info := range list {
-		s.Processes.AbortSession(info.ID, fourd.ErrServerStopping)
-		_ = s.Sessions.Delete(ctx, info.ID)
+		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), info.ID, fourd.ErrServerStopping)
 	}
 }
 

@@ -21,19 +21,26 @@ func (s *Server) SessionInfo(id string) *fourd.SessionInfo {
 	return &info
 }
 
-// DropSession ends the session's processes and removes it; the client's
-// next request starts a new guest session. An unknown ID returns ENOTFOUND.
-// The stored-procedure session cannot be dropped.
+// DropSession ends a session as fourd.EndSession does: it is removed, its
+// processes are aborted and its entity sets released; the client's next
+// request starts a new guest session. An unknown ID returns ENOTFOUND. The
+// stored-procedure session cannot be dropped.
 func (s *Server) DropSession(ctx context.Context, id string) error {
 	id = strings.ToUpper(id)
 	if id == s.storedProcedure.ID {
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "the stored-procedure session cannot be dropped")
 	}
-	if err := s.Sessions.Delete(ctx, id); err != nil {
-		return err
+	_, _, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), id, fourd.ErrSessionEnded)
+	return err
+}
+
+// entitySets returns the entity-set store as the interface, nil when there
+// is none (so that a nil *inmem.EntitySetStore is not a non-nil interface).
+func (s *Server) entitySets() fourd.EntitySetStore {
+	if s.EntitySets == nil {
+		return nil
 	}
-	s.Processes.AbortSession(id, fourd.ErrSessionEnded)
-	return nil
+	return s.EntitySets
 }
 
 // ReleaseEntitySet releases any entity set, whichever session made it (the

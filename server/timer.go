@@ -54,7 +54,8 @@ func (s *Server) startTicking(name string, typ fourd.ProcessType, interval time.
 }
 
 // ExpireSessions removes every session idle for its whole lifetime at
-// s.Now() and ends its processes with cause fourd.ErrSessionEnded. The
+// s.Now() and ends each as fourd.EndSession does: its processes are
+// aborted with cause fourd.ErrSessionEnded and its entity sets released. The
 // timer process calls it every SweepInterval, with itself as ctx; tests
 // call it after moving an injected clock. It returns the IDs it removed.
 func (s *Server) ExpireSessions(ctx context.Context) []string {
@@ -64,8 +65,12 @@ func (s *Server) ExpireSessions(ctx context.Context) []string {
 		return nil
 	}
 	for _, id := range ids {
-		n := s.Processes.AbortSession(id, fourd.ErrSessionEnded)
-		s.Logger.Debug("session expired", "session", id, "processes", n)
+		// Expire removed the session already: EndSession's ENOTFOUND is expected.
+		n, sets, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), id, fourd.ErrSessionEnded)
+		if err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			s.Logger.Warn("end expired session", "session", id, "err", err)
+		}
+		s.Logger.Debug("session expired", "session", id, "processes", n, "sets", sets)
 	}
 	return ids
 }

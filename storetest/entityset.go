@@ -38,6 +38,7 @@ func TestEntitySetStore(t *testing.T, open OpenEntitySetStore) {
 	t.Run("Quota", func(t *testing.T) { testQuota(t, open) })
 	t.Run("Release", func(t *testing.T) { testRelease(t, open) })
 	t.Run("ReleaseSession", func(t *testing.T) { testReleaseSession(t, open) })
+	t.Run("ReleaseOwn", func(t *testing.T) { testReleaseOwn(t, open) })
 	t.Run("EntitySets", func(t *testing.T) { testEntitySets(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 }
@@ -488,6 +489,39 @@ func testReleaseSession(t *testing.T, open OpenEntitySetStore) {
 			}
 		}
 		f.check(t, "ReleaseSession with no set")
+	})
+}
+
+func testReleaseOwn(t *testing.T, open OpenEntitySetStore) {
+	f := newFixture(t, open, 1<<20)
+	a := f.set("A", rowRange(0, 10), false, time.Hour)
+	b := f.set("B", rowRange(0, 10), false, time.Hour)
+	short := f.set("A", rowRange(0, 10), false, time.Minute)
+	for _, es := range []*fourd.EntitySet{a, b, short} {
+		f.put(t, es)
+	}
+	t.Run("ErrAnotherSessions", func(t *testing.T) {
+		wantNotFound(t, f.st.ReleaseOwn(f.ctx, b.ID, "A"), b.ID)
+		wantNotFound(t, f.st.ReleaseOwn(f.ctx, b.ID, ""), b.ID)
+		f.mustGet(t, b.ID, f.clock.Now())
+		f.check(t, "ReleaseOwn of another session's set")
+	})
+	t.Run("ErrUnknown", func(t *testing.T) {
+		wantNotFound(t, f.st.ReleaseOwn(f.ctx, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "A"), "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")
+	})
+	t.Run("OK", func(t *testing.T) {
+		if err := f.st.ReleaseOwn(f.ctx, a.ID, "A"); err != nil {
+			t.Fatalf("ReleaseOwn(own set): %v", err)
+		}
+		f.gone(a.ID)
+		f.check(t, "ReleaseOwn")
+		wantNotFound(t, f.st.ReleaseOwn(f.ctx, a.ID, "A"), a.ID)
+	})
+	t.Run("ErrExpired", func(t *testing.T) {
+		f.clock.Add(2 * time.Minute)
+		wantNotFound(t, f.st.ReleaseOwn(f.ctx, short.ID, "A"), short.ID)
+		f.gone(short.ID)
+		f.check(t, "ReleaseOwn of an expired set")
 	})
 }
 
