@@ -55,6 +55,8 @@ const (
 	ErrCodePermission       = 9014 // fourd: roles.json does not allow the session this action
 	ErrCodeSessionLimit     = 9015 // fourd: the maximum number of sessions is reached (402)
 	ErrCodeQuota            = 9016 // fourd: a quota is reached (429)
+	ErrCodeTooLarge         = 9017 // fourd: a request body or an answer exceeds a size limit (400)
+	ErrCodeBusy             = 9018 // fourd: the memory budget for request bodies is spent; retry later (503)
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

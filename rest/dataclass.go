@@ -181,19 +181,35 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 // writeCollection loads what the projection shows of the relations and
 // writes a page in the collection shape.
 func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity) error {
-	rel, err := loadRelated(ctx, h.Data, proj, es)
+	rel, err := h.loadRelated(ctx, proj, es)
 	if err != nil {
 		return err
 	}
-	enc, err := h.newEncoder(ctx)
+	enc, err := h.boundedEncoder(ctx)
 	if err != nil {
 		return err
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
+	if err := enc.check(*buf); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, *buf)
 	return nil
+}
+
+// loadRelated loads what proj shows inline of the relations of es, within
+// MaxAnswerEntities (es counted).
+func (h *Handler) loadRelated(ctx context.Context, proj *projection, es []*fourd.Entity) (*related, error) {
+	if len(proj.nested) == 0 {
+		return nil, nil
+	}
+	b := &answerBudget{max: h.Limits.MaxAnswerEntities}
+	if err := b.take(len(es)); err != nil {
+		return nil, err
+	}
+	return loadRelated(ctx, h.Data, proj, es, b)
 }
 
 // getEntity serves GET /rest/{dataClass}({key}) and its projections, and
@@ -213,15 +229,18 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	if following {
 		return h.followRelation(w, r, req, p, e)
 	}
-	rel, err := loadRelated(ctx, h.Data, proj, []*fourd.Entity{e})
+	rel, err := h.loadRelated(ctx, proj, []*fourd.Entity{e})
 	if err != nil {
 		return err
 	}
-	enc, err := h.newEncoder(ctx)
+	enc, err := h.boundedEncoder(ctx)
 	if err != nil {
 		return err
 	}
 	body := enc.appendEntity(nil, e, proj, rel, true)
+	if err := enc.check(body); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }
@@ -232,7 +251,7 @@ func (h *Handler) lookup(ctx context.Context, req *dataRequest, attrs []string) 
 	if req.keyAttr == nil || req.keyAttr.Name == req.dc.PrimaryKey {
 		return h.Data.Entity(ctx, req.dc, req.key, attrs)
 	}
-	es, err := entitiesWhereIn(ctx, h.Data, req.dc, req.keyAttr.Name, []string{req.key}, &projection{dc: req.dc, attrs: nil})
+	es, err := entitiesWhereIn(ctx, h.Data, req.dc, req.keyAttr.Name, []string{req.key}, &projection{dc: req.dc, attrs: nil}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,9 @@ type related struct {
 }
 
 // loadRelated loads the related entities that projection p shows inline
-// for the entities es (of p.dc), level by level.
-func loadRelated(ctx context.Context, ds fourd.Datastore, p *projection, es []*fourd.Entity) (*related, error) {
+// for the entities es (of p.dc), level by level. Each level is counted
+// against the answer's budget before it is loaded.
+func loadRelated(ctx context.Context, ds fourd.Datastore, p *projection, es []*fourd.Entity, b *answerBudget) (*related, error) {
 	if len(p.nested) == 0 {
 		return nil, nil
 	}
@@ -66,7 +67,10 @@ func loadRelated(ctx context.Context, ds fourd.Datastore, p *projection, es []*f
 					keys = append(keys, k)
 				}
 			}
-			list, err := entitiesWhereIn(ctx, ds, target, target.PrimaryKey, keys, child)
+			if err := b.take(len(keys)); err != nil {
+				return nil, err
+			}
+			list, err := entitiesWhereIn(ctx, ds, target, target.PrimaryKey, keys, child, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +89,7 @@ func loadRelated(ctx context.Context, ds fourd.Datastore, p *projection, es []*f
 			}
 			withBack := *child
 			withBack.attrs = appendAttr(child.attrs, target.Attribute(a.Path))
-			list, err := entitiesWhereIn(ctx, ds, target, a.Path, keys, &withBack)
+			list, err := entitiesWhereIn(ctx, ds, target, a.Path, keys, &withBack, b)
 			if err != nil {
 				return nil, err
 			}
@@ -98,7 +102,7 @@ func loadRelated(ctx context.Context, ds fourd.Datastore, p *projection, es []*f
 			rel.many[a.Name] = byParent
 			found = list
 		}
-		sub, err := loadRelated(ctx, ds, child, found)
+		sub, err := loadRelated(ctx, ds, child, found, b)
 		if err != nil {
 			return nil, err
 		}
@@ -117,8 +121,9 @@ func appendAttr(attrs []*fourd.Attribute, a *fourd.Attribute) []*fourd.Attribute
 }
 
 // entitiesWhereIn loads the entities of dc whose attribute attr is one of
-// keys, built as a filter tree (never as text), in row order.
-func entitiesWhereIn(ctx context.Context, ds fourd.Datastore, dc *fourd.DataClass, attr string, keys []string, p *projection) ([]*fourd.Entity, error) {
+// keys, built as a filter tree (never as text), in row order. With a
+// budget, each batch is counted against it before it is loaded.
+func entitiesWhereIn(ctx context.Context, ds fourd.Datastore, dc *fourd.DataClass, attr string, keys []string, p *projection, b *answerBudget) ([]*fourd.Entity, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -133,6 +138,15 @@ func entitiesWhereIn(ctx context.Context, ds fourd.Datastore, dc *fourd.DataClas
 		sel := fourd.Selection{DataClass: dc, Filter: &filter.Query{Expr: &filter.Comparison{
 			Path: filter.Path{{Name: attr}}, Op: filter.OpIn, Value: filter.Value{Kind: filter.KindList, List: list},
 		}}}
+		if b != nil && b.max > 0 {
+			_, n, err := ds.Page(ctx, sel, 0, 0, nil) // the count alone
+			if err != nil {
+				return nil, err
+			}
+			if err := b.take(n); err != nil {
+				return nil, err
+			}
+		}
 		page, _, err := ds.Page(ctx, sel, 0, math.MaxInt32, p.storageNames())
 		if err != nil {
 			return nil, err
@@ -145,10 +159,46 @@ func entitiesWhereIn(ctx context.Context, ds fourd.Datastore, dc *fourd.DataClas
 // encoder writes entities for one response.
 type encoder struct {
 	globalStamp int64
+	// What a read answer may cost (Limits): entities written and bytes.
+	// Past either, err is set and nothing more is appended; the caller
+	// answers err instead of the partial body.
+	entities answerBudget
+	maxBytes int
+	err      error
+}
+
+// boundedEncoder returns an encoder whose answer is bounded by
+// MaxAnswerEntities and MaxAnswerBytes.
+func (h *Handler) boundedEncoder(ctx context.Context) (*encoder, error) {
+	enc, err := h.newEncoder(ctx)
+	if err != nil {
+		return nil, err
+	}
+	enc.entities.max = h.Limits.MaxAnswerEntities
+	enc.maxBytes = h.Limits.MaxAnswerBytes
+	return enc, nil
+}
+
+// over reports whether the answer has passed a limit, counting one more
+// entity; check says why.
+func (enc *encoder) over(b []byte) bool {
+	if enc.check(b) != nil {
+		return true
+	}
+	enc.err = enc.entities.take(1)
+	return enc.err != nil
+}
+
+// check returns the error of an answer b that has passed a limit.
+func (enc *encoder) check(b []byte) error {
+	if enc.err == nil && enc.maxBytes > 0 && len(b) > enc.maxBytes {
+		enc.err = errTooLarge("the answer would be larger than %d bytes; ask for a smaller $top or fewer attributes (limit: --max-answer-size)", enc.maxBytes)
+	}
+	return enc.err
 }
 
 // newEncoder returns an encoder for one response, with the datastore's
-// global stamp read now.
+// global stamp read now, and no limit.
 func (h *Handler) newEncoder(ctx context.Context) (*encoder, error) {
 	stamp, err := h.Data.GlobalStamp(ctx)
 	if err != nil {
@@ -160,6 +210,9 @@ func (h *Handler) newEncoder(ctx context.Context) (*encoder, error) {
 // appendEntity writes one entity with projection p. withModel adds
 // __entityModel first (a single-entity answer).
 func (enc *encoder) appendEntity(b []byte, e *fourd.Entity, p *projection, rel *related, withModel bool) []byte {
+	if enc.over(b) {
+		return b
+	}
 	if e == nil {
 		return append(b, `{"__STAMP":0}`...) // a row deleted since the set was made, as 4D shows it
 	}

@@ -44,6 +44,9 @@ type Handler struct {
 	// Quotas bounds sessions, entity sets and login attempts; nil means
 	// DefaultQuotas. Fields at 0 turn a quota off.
 	Quotas *Quotas
+	// Limits bounds what one request may cost (answer and body sizes);
+	// nil means DefaultLimits. Fields at 0 turn a limit off.
+	Limits *Limits
 
 	functions map[string]Function // exposed datastore functions, by name
 	logins    loginLimiter
@@ -97,6 +100,11 @@ func (h *Handler) Init() {
 		q.LoginWindow = time.Minute
 	}
 	h.Quotas = &q
+	lim := DefaultLimits
+	if h.Limits != nil {
+		lim = *h.Limits
+	}
+	h.Limits = &lim
 	h.route("/rest/$activity", http.MethodGet, h.getActivity)
 	h.route("/rest/$info", "GET,POST", h.adminOnly("$info", h.getInfo))
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)

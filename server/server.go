@@ -83,6 +83,9 @@ type Server struct {
 	// Quotas bounds sessions, entity sets and login attempts;
 	// rest.DefaultQuotas when nil.
 	Quotas *rest.Quotas
+	// Limits bounds what one request may cost (answer and body sizes);
+	// rest.DefaultLimits when nil.
+	Limits *rest.Limits
 	// Functions are exposed datastore functions (POST /rest/$catalog/{name}),
 	// set before Open; "authentify" replaces fourd's own login function.
 	Functions map[string]rest.Function
@@ -238,6 +241,7 @@ func (s *Server) Open() (err error) {
 		Roles:      s.Roles,
 		Policy:     s.policy,
 		Quotas:     s.Quotas,
+		Limits:     s.Limits,
 
 		AllowAddressChange: s.AllowAddressChange,
 		AppName:            s.AppName,

@@ -48,6 +48,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&q.MaxEntitySetsPerSession, "max-entity-sets", q.MaxEntitySetsPerSession, "most entity sets one session holds; more answer 429 (0: no limit)")
 	fs.IntVar(&q.MaxLoginFailuresPerUser, "max-login-failures", q.MaxLoginFailuresPerUser, "failed logins a user name may have per minute before 429 (0: no limit)")
 	fs.IntVar(&q.MaxLoginFailuresPerAddress, "max-login-failures-per-address", q.MaxLoginFailuresPerAddress, "failed logins a client address may have per minute before 429 (0: no limit)")
+	lim := rest.DefaultLimits
+	fs.IntVar(&lim.MaxAnswerEntities, "max-answer-entities", lim.MaxAnswerEntities, "most entities one answer holds, related ones included; more answer 400 (0: no limit)")
+	fs.IntVar(&lim.MaxAnswerBytes, "max-answer-size", lim.MaxAnswerBytes, "largest answer in bytes; larger ones answer 400 (0: no limit)")
 	allowAddressChange := fs.Bool("allow-session-address-change", false, "honour a session cookie sent from another client address than the one that opened the session")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("FOURD_LOG_FORMAT", "text"), "text or json (env FOURD_LOG_FORMAT)")
@@ -69,6 +72,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv.DemoCompanies, srv.DemoEmployees = companies, employees
 	srv.CacheSize = *cacheSize
 	srv.Quotas = &q
+	srv.Limits = &lim
 	srv.AllowAddressChange = *allowAddressChange
 	srv.Addr = *addr
 	srv.DataDir = *data
