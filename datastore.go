@@ -30,10 +30,16 @@ type Entity struct {
 // Filter (all when nil), in the order of OrderBy, or else of the filter's
 // own "order by", or else ascending RowID. Filter must be bound: no
 // placeholder left. DataClass must come from the datastore's Model().
+//
+// InRows, when not nil, restricts the selection to those rows (an entity
+// set's, or a page of one): rows that no longer exist are left out, and an
+// empty non-nil slice selects nothing. The order is still OrderBy's (or
+// ascending RowID), not InRows'.
 type Selection struct {
 	DataClass *DataClass
 	Filter    *filter.Query
 	OrderBy   filter.OrderBy
+	InRows    []RowID
 }
 
 // Aggregate is a $compute operation.
@@ -103,8 +109,8 @@ type Datastore interface {
 	// string for one operation, a map for AggregateAll.
 	Compute(ctx context.Context, sel Selection, attr string, op Aggregate) (any, error)
 	// Distinct returns the distinct values of attr over the selection,
-	// sorted.
-	Distinct(ctx context.Context, sel Selection, attr string) ([]any, error)
+	// sorted: at most limit of them, all when limit <= 0.
+	Distinct(ctx context.Context, sel Selection, attr string, limit int) ([]any, error)
 	// GlobalStamp returns the datastore's modification counter: REST's
 	// __GlobalStamp.
 	GlobalStamp(ctx context.Context) (int64, error)

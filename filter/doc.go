@@ -29,9 +29,9 @@
 //	value      = quoted | bare | placeholder | list .  (a list only after IN)
 //	list       = "[" [ item { "," item } ] "]" .       (IN takes a list or a placeholder)
 //	item       = quoted | bare | placeholder .
-//	quoted     = "'" { char } "'" | `"` { char } `"` .
+//	quoted     = "'" { char } "'" | `"` { char } `"` | `\u0022` { char } `\u0022` | `\u0027` { char } `\u0027` .
 //	placeholder = ":" digits .                        (:1 to :128)
-//	bare       = any run of characters up to white space or one of ( ) [ ] , & | = ! < > ' "
+//	bare       = any run of characters up to white space or one of ( ) [ ] , & | = ! < > (a quote may not start it)
 //	orderList  = orderKey { "," orderKey } .
 //	orderKey   = path [ "asc" | "desc" ] .
 //
@@ -66,14 +66,23 @@
 // escapes the next character: \' \" \\ and \@ (a literal @ where @ would be
 // a wildcard); before any other character the backslash is kept as is.
 // Doubling a quote is not an escape: inside a string, a pair of single
-// quotes ends the string and opens another, which is an error. (4D has no
-// way at all to write a single quote inside a quoted value.) Placeholders
-// remain the better way to pass arbitrary text.
+// quotes ends the string and opens another, which is an error.
+// Placeholders remain the better way to pass arbitrary text.
+//
+// 4D's $filter documentation prescribes \u0022 for a double quote and
+// \u0027 for a single quote, so that quotes survive in a URL. They work as
+// the quotes they stand for: lastName=\u0022John Smith\u0022 is the quoted
+// string "John Smith" (a string opened by an escaped quote closes on the
+// same escape), and inside any string or bare word they are the literal
+// character: \u0022O\u0027Reilly\u0022, 'say \u0022hi\u0022' and
+// O\u0027Reilly. A quote inside a bare word is part of it, as 4D documents
+// lastName=O'Reilly.
 //
 // REST clients often wrap the whole parameter in double quotes:
-// $filter="lastName=Smith". Parse and ParseOrderBy accept and drop one such
-// pair (Unquote does the same for other parameters); error positions still
-// count from the start of the text as received.
+// $filter="lastName=Smith" (or \u0022lastName=Smith\u0022). Parse and
+// ParseOrderBy accept and drop one such pair (Unquote does the same for
+// other parameters); error positions still count from the start of the
+// text as received.
 //
 // # Wildcards
 //

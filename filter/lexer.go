@@ -109,7 +109,7 @@ func (lx *lexer) nextValue() token {
 	}
 	c := lx.src[start]
 	switch {
-	case c == '\'' || c == '"':
+	case c == '\'' || c == '"' || escapedQuote(lx.src[start:]) != "":
 		return lx.quoted()
 	case c == ':':
 		return lx.emit(tokPlaceholder, lx.scanName(start+1))
@@ -120,7 +120,11 @@ func (lx *lexer) nextValue() token {
 	for end < len(lx.src) {
 		r, size := utf8.DecodeRuneInString(lx.src[end:])
 		if unicode.IsSpace(r) || r < utf8.RuneSelf && strings.IndexByte(valueStops, byte(r)) >= 0 {
-			break
+			// A quote inside a bare word is part of it, as in 4D's
+			// lastName=O'Reilly; only a value can start with one.
+			if end == start || (r != '\'' && r != '"') {
+				break
+			}
 		}
 		end += size
 	}
@@ -186,9 +190,22 @@ func (lx *lexer) scanName(i int) int {
 	return i
 }
 
-// quoted reads a string in single or double quotes starting at pos. A
-// backslash escapes the next character, so \' and \" never close it.
+// quoted reads a string in single or double quotes starting at pos, or
+// between two of 4D's escaped quotes (\u0022 or \u0027), which close only
+// on the same escape. A backslash escapes the next character, so \' and \"
+// never close a string, nor \u0022 one that a raw quote opened.
 func (lx *lexer) quoted() token {
+	if esc := escapedQuote(lx.src[lx.pos:]); esc != "" {
+		for i := lx.pos + len(esc); i < len(lx.src); i++ {
+			if lx.src[i] == '\\' {
+				if strings.HasPrefix(lx.src[i:], esc) {
+					return lx.emit(tokString, i+len(esc))
+				}
+				i++
+			}
+		}
+		return lx.emit(tokUnclosed, len(lx.src))
+	}
 	q := lx.src[lx.pos]
 	for i := lx.pos + 1; i < len(lx.src); i++ {
 		switch lx.src[i] {
@@ -199,6 +216,42 @@ func (lx *lexer) quoted() token {
 		}
 	}
 	return lx.emit(tokUnclosed, len(lx.src))
+}
+
+// The escapes 4D's $filter documentation prescribes for quotes in a URL:
+// "\u0022" for a double quote and "\u0027" for a single quote.
+const (
+	escDouble = `\u0022`
+	escSingle = `\u0027`
+)
+
+// escapedQuote returns the escaped quote s starts with, or "".
+func escapedQuote(s string) string {
+	switch {
+	case strings.HasPrefix(s, escDouble):
+		return escDouble
+	case strings.HasPrefix(s, escSingle):
+		return escSingle
+	}
+	return ""
+}
+
+// quoteWidth returns the width of the quote that opens a quoted token's
+// text: 1 for a quote character, 6 for an escaped one.
+func quoteWidth(text string) int {
+	if n := len(escapedQuote(text)); n > 0 {
+		return n
+	}
+	return 1
+}
+
+// unescapeQuotes replaces 4D's escaped quotes in a bare value by the
+// quotes they stand for.
+func unescapeQuotes(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	return strings.NewReplacer(escDouble, `"`, escSingle, "'").Replace(s)
 }
 
 // compareLen returns the length of the comparison operator at the start of
@@ -225,8 +278,9 @@ func isNamePart(r rune) bool {
 }
 
 // unescape resolves the escapes of a quoted string's body: \\, \', \" and
-// \@ stand for the character after the backslash; a backslash before any
-// other character is kept. It returns the text, with every @ in it, and the
+// \@ stand for the character after the backslash, \u0022 and \u0027 for a
+// double and a single quote; a backslash before any other character is
+// kept. It returns the text, with every @ in it, and the
 // pieces between the unescaped @ (nil when there is none).
 func unescape(body string) (str string, pieces []string) {
 	if strings.IndexByte(body, '\\') < 0 {
@@ -239,6 +293,16 @@ func unescape(body string) (str string, pieces []string) {
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if c == '\\' && i+1 < len(body) {
+			if esc := escapedQuote(body[i:]); esc != "" {
+				q := byte('"')
+				if esc == escSingle {
+					q = '\''
+				}
+				all.WriteByte(q)
+				piece.WriteByte(q)
+				i += len(esc) - 1
+				continue
+			}
 			switch n := body[i+1]; n {
 			case '\\', '\'', '"', '@':
 				all.WriteByte(n)

@@ -72,6 +72,9 @@ func quoteBounds(s string) (lo, hi int, ok bool) {
 		}
 		j -= size
 	}
+	if j-i >= 2*len(escDouble) && strings.HasPrefix(s[i:j], escDouble) && strings.HasSuffix(s[i:j], escDouble) {
+		return i + len(escDouble), j - len(escDouble), true // \u0022…\u0022, 4D's escaped form
+	}
 	if i == j || s[i] != '"' {
 		return 0, len(s), true
 	}
@@ -475,7 +478,8 @@ func (p *parser) parseList(open token) (Value, error) {
 func (p *parser) scalar(t token, op Op, opText string) (Value, error) {
 	switch t.kind {
 	case tokString:
-		str, pieces := unescape(t.text[1 : len(t.text)-1])
+		w := quoteWidth(t.text)
+		str, pieces := unescape(t.text[w : len(t.text)-w])
 		if pieces == nil || !op.Wildcards() {
 			if d, ok := parseDate(str); ok {
 				return Value{Kind: KindDate, Str: str, Date: d}, nil
@@ -483,7 +487,7 @@ func (p *parser) scalar(t token, op Op, opText string) (Value, error) {
 		}
 		return stringValue(str, pieces, op), nil
 	case tokUnclosed:
-		return Value{}, p.errorf(t.pos, "expected a closing %s for the string that starts here, found end of input", strconv.Quote(t.text[:1]))
+		return Value{}, p.errorf(t.pos, "expected a closing %s for the string that starts here, found end of input", strconv.Quote(t.text[:quoteWidth(t.text)]))
 	case tokPlaceholder:
 		return p.placeholder(t)
 	case tokBare:
@@ -514,7 +518,7 @@ func (p *parser) placeholder(t token) (Value, error) {
 // bare reads an unquoted constant: true, false, null, a number, a date, or
 // else a string.
 func (p *parser) bare(t token, op Op) (Value, error) {
-	s := t.text
+	s := unescapeQuotes(t.text)
 	switch s {
 	case "true", "false":
 		return Value{Kind: KindBool, Str: s, Bool: s == "true"}, nil

@@ -135,7 +135,7 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 		case req.hasKey:
 			return h.getEntity(w, r, req, p)
 		case p.compute != "" || p.distinct:
-			return h.getCompute(w, r, req, p)
+			return h.getCompute(w, r, req, p, nil)
 		}
 		return h.getSelection(w, r, req, p)
 	case http.MethodPost:
@@ -289,8 +289,18 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 	return h.getSelection(w, r, sub, &sp)
 }
 
-// getCompute serves /rest/{dataClass}/{attr}?$compute=… and ?$distinct=true.
-func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+// maxDistinct bounds the values of a $distinct answer, as maxTop bounds a
+// page: past it the request is refused, never cut short.
+const maxDistinct = 10000
+
+// getCompute serves /rest/{dataClass}/{attr}?$compute=… and ?$distinct=true,
+// over the dataclass's selection, or over an entity set's rows when in is
+// not nil (/rest/{dataClass}/{attr}/$entityset/{id}?$compute=…).
+//
+// $distinct collects the values of the whole selection; with $skip, $top or
+// $limit, of that page of entities, as 4D applies them to the entities
+// before it collects the values. More than maxDistinct values is an error.
+func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, in fourd.RowSet) error {
 	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
 		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
 	}
@@ -299,19 +309,37 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 	}
 	ctx := r.Context()
 	a := req.attrs[0]
+	sel := selection(req, p)
+	if in != nil {
+		sel.InRows = in.AppendTo(make([]fourd.RowID, 0, in.Len()))
+	}
 	var body []byte
 	if p.distinct {
-		values, err := h.Data.Distinct(ctx, selection(req, p), a.Name)
+		if p.paged {
+			var rows []fourd.RowID
+			if in != nil {
+				// The set's own order, with its filter and sort applied
+				// before (refine).
+				rows = in.Page(p.skip, p.top)
+			} else {
+				all, err := h.Data.Rows(ctx, sel)
+				if err != nil {
+					return err
+				}
+				start := min(p.skip, len(all))
+				rows = all[start:min(start+p.top, len(all))]
+			}
+			sel = fourd.Selection{DataClass: req.dc, InRows: rows}
+			if sel.InRows == nil {
+				sel.InRows = []fourd.RowID{}
+			}
+		}
+		values, err := h.Data.Distinct(ctx, sel, a.Name, maxDistinct+1)
 		if err != nil {
 			return err
 		}
-		if p.skip < len(values) {
-			values = values[p.skip:]
-		} else {
-			values = nil
-		}
-		if len(values) > p.top {
-			values = values[:p.top]
+		if len(values) > maxDistinct {
+			return badParam("$distinct: %s has more than %d distinct values in this selection; narrow it with $filter, or page the entities with $skip and $top", a.Name, maxDistinct)
 		}
 		body = append(body, '[')
 		for i, v := range values {
@@ -322,7 +350,7 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 		}
 		body = append(body, ']')
 	} else {
-		v, err := h.Data.Compute(ctx, selection(req, p), a.Name, p.compute)
+		v, err := h.Data.Compute(ctx, sel, a.Name, p.compute)
 		if err != nil {
 			return err
 		}
@@ -330,7 +358,7 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 			body = append(body, '{')
 			body = fourd.AppendJSONString(body, a.Name)
 			body = append(body, ':')
-			body = appendValue(body, v)
+			body = appendAggregates(body, v)
 			body = append(body, '}')
 		} else {
 			body = appendValue(body, v)
@@ -338,6 +366,34 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// aggregateOrder is the order of $compute=$all's keys in 4D's answers.
+var aggregateOrder = []fourd.Aggregate{fourd.AggregateCount, fourd.AggregateSum, fourd.AggregateAverage, fourd.AggregateMin, fourd.AggregateMax}
+
+// appendAggregates writes $compute=$all's object in 4D's key order
+// (count, sum, average, min, max), with the operations that apply.
+func appendAggregates(b []byte, v any) []byte {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return appendValue(b, v)
+	}
+	b = append(b, '{')
+	n := 0
+	for _, op := range aggregateOrder {
+		x, ok := m[string(op)]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = fourd.AppendJSONString(b, string(op))
+		b = append(b, ':')
+		b = appendValue(b, x)
+	}
+	return append(b, '}')
 }
 
 // setURI is the __ENTITYSET of a stored set.

@@ -116,6 +116,9 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 	if rows, err = h.refine(r, req, p, rows); err != nil {
 		return err
 	}
+	if p.compute != "" || p.distinct {
+		return h.getCompute(w, r, req, p, rows)
+	}
 	if p.method == "entityset" {
 		if err := h.checkNewEntitySet(r); err != nil {
 			return err
@@ -125,6 +128,12 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 			return err
 		}
 		return h.writeSetPage(w, r, req, p, nes, rows)
+	}
+	if p.logicOp != "" || p.filter != nil || len(p.orderBy) > 0 {
+		// The answer is another selection than the set's: naming the set
+		// as its __ENTITYSET would send the client back to other rows.
+		// $method=entityset keeps it as a set of its own.
+		es = nil
 	}
 	return h.writeSetPage(w, r, req, p, es, rows)
 }

@@ -139,7 +139,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (h *Handler) adapt(f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := f(w, r); err != nil {
+		err := checkParams(r)
+		if err == nil {
+			err = f(w, r)
+		}
+		if err != nil {
 			writeError(w, r, h.Logger, err)
 		}
 	})

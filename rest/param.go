@@ -48,3 +48,86 @@ func putBuffer(b *[]byte) {
 		buffers.Put(b)
 	}
 }
+
+// paramSpec is one $-parameter of 4D's REST API, as 4D spells it. refused
+// is empty for a parameter fourd implements; otherwise it says why fourd
+// refuses it (the request answers 400 with that reason, never ignoring
+// the parameter).
+type paramSpec struct {
+	name    string
+	refused string
+}
+
+// parameters is the one table of the $-parameters fourd knows: every
+// parameter of 4D's REST documentation, by lower-case name (clients vary
+// the case: $atOnce, $atonce). docs/rest.md lists the same table for users.
+// A $-parameter not in it answers 400 naming it.
+var parameters = func() map[string]paramSpec {
+	m := map[string]paramSpec{}
+	for _, p := range []paramSpec{
+		{name: "$filter"},
+		{name: "$params"},
+		{name: "$orderby"},
+		{name: "$top"},
+		{name: "$limit"},
+		{name: "$skip"},
+		{name: "$attributes"},
+		{name: "$method"},
+		{name: "$timeout"},
+		{name: "$savedfilter"},
+		{name: "$savedorderby"},
+		{name: "$logicOperator"},
+		{name: "$operator"},
+		{name: "$otherCollection"},
+		{name: "$compute"},
+		{name: "$distinct"},
+		{name: "$atomic"},
+		{name: "$atOnce"},
+		{name: "$expand", refused: "fourd does not implement $expand yet; name the relation in $attributes (as in $attributes=employer.*)"},
+		{name: "$clean", refused: "fourd does not implement $clean yet"},
+		{name: "$queryplan", refused: "fourd does not implement $queryplan yet"},
+		{name: "$querypath", refused: "fourd does not implement $querypath yet"},
+		{name: "$asArray", refused: "fourd does not implement $asArray yet"},
+		{name: "$subOrderby", refused: "fourd does not implement $method=subentityset yet"},
+		{name: "$lock", refused: "fourd does not implement entity locks yet"},
+		{name: "$format", refused: "fourd answers in 4D's standard JSON only; the looker format is not implemented"},
+		{name: "$imageformat", refused: "fourd has no picture attributes"},
+		{name: "$version", refused: "fourd has no picture attributes, whose versions $version names"},
+		{name: "$binary", refused: "fourd has no BLOB or picture attributes"},
+	} {
+		m[strings.ToLower(p.name)] = p
+	}
+	return m
+}()
+
+// checkParams refuses a request whose query string has a $-parameter that
+// fourd does not know, or knows but does not implement: 400 naming it. A
+// known parameter written in another case ($orderBy) is renamed to 4D's
+// spelling in r.URL, so that handlers read one name.
+func checkParams(r *http.Request) error {
+	if !strings.Contains(r.URL.RawQuery, "$") && !strings.Contains(r.URL.RawQuery, "%24") {
+		return nil
+	}
+	q := r.URL.Query()
+	renamed := false
+	for name, vs := range q {
+		if !strings.HasPrefix(name, "$") {
+			continue
+		}
+		spec, ok := parameters[strings.ToLower(name)]
+		switch {
+		case !ok:
+			return badParam("unknown parameter %q: fourd answers every 4D REST parameter or refuses it, and this is none of them (docs/rest.md lists them)", name)
+		case spec.refused != "":
+			return badParam("%s: %s", spec.name, spec.refused)
+		case name != spec.name:
+			delete(q, name)
+			q[spec.name] = append(q[spec.name], vs...)
+			renamed = true
+		}
+	}
+	if renamed {
+		r.URL.RawQuery = q.Encode()
+	}
+	return nil
+}

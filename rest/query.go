@@ -137,7 +137,7 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	if err != nil {
 		return nil, err
 	}
-	atonce, err := boolParam(q, "$atonce")
+	atonce, err := boolParam(q, "$atOnce")
 	if err != nil {
 		return nil, err
 	}

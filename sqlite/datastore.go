@@ -379,7 +379,7 @@ func (db *DB) valueOperand(t *table, attr string) (operand, error) {
 // average, min and max are nil. AggregateAll returns a map of every
 // operation that applies, by name.
 func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op fourd.Aggregate) (any, error) {
-	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter})
+	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
@@ -464,10 +464,10 @@ func aggregateValue(typ fourd.AttributeType, op fourd.Aggregate, v any) (any, er
 }
 
 // Distinct returns the distinct non-null values of attr (as for Compute)
-// over the selection, sorted; text values that differ only in case count
-// as one.
-func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string) ([]any, error) {
-	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter})
+// over the selection, sorted, at most limit of them (all when limit <= 0);
+// text values that differ only in case count as one.
+func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, limit int) ([]any, error) {
+	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
@@ -484,6 +484,10 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string) ([
 	}
 	args := append(append(append(append([]any{}, e.args...), where.args...), e.args...), e.args...)
 	query := "SELECT DISTINCT " + e.sql + " FROM " + t.name + " AS t0" + cond + e.sql + " IS NOT NULL ORDER BY " + e.sql
+	if limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, limit)
+	}
 	out := []any{}
 	err = db.query(ctx, func(tx querier) error {
 		rows, err := tx.QueryContext(ctx, query, args...)

@@ -470,6 +470,21 @@ func TestCompute(t *testing.T) {
 			}
 		})
 	}
+	t.Run("InRows", func(t *testing.T) {
+		for _, tc := range []struct {
+			rows []fourd.RowID
+			want int64
+		}{{[]fourd.RowID{1, 2, 3}, 3}, {[]fourd.RowID{2, 999}, 1}, {[]fourd.RowID{}, 0}} {
+			got, err := db.Compute(ctx, fourd.Selection{DataClass: emp, InRows: tc.rows}, "ID", fourd.AggregateCount)
+			if err != nil || got != tc.want {
+				t.Errorf("count over rows %v = %v, %v; want %d", tc.rows, got, err, tc.want)
+			}
+		}
+		got, err := db.Compute(ctx, fourd.Selection{DataClass: emp, InRows: []fourd.RowID{1, 2, 3}, Filter: query(t, "ID > 1")}, "ID", fourd.AggregateSum)
+		if err != nil || got != int64(5) {
+			t.Errorf("sum of ID over rows 1-3 with ID > 1 = %v, %v; want 5", got, err)
+		}
+	})
 	t.Run("ErrSumOfText", func(t *testing.T) {
 		_, err := db.Compute(ctx, all, "lastName", fourd.AggregateSum)
 		wantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
@@ -502,7 +517,7 @@ func TestDistinct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := db.Distinct(ctx, tt.sel, tt.attr)
+			got, err := db.Distinct(ctx, tt.sel, tt.attr, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -516,6 +531,22 @@ func TestDistinct(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Limit", func(t *testing.T) {
+		all, err := db.Distinct(ctx, fourd.Selection{DataClass: emp}, "ID", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Distinct(ctx, fourd.Selection{DataClass: emp}, "ID", 2)
+		if err != nil || len(all) < 3 || !reflect.DeepEqual(got, all[:2]) {
+			t.Fatalf("limit 2: %v, %v; all: %v", got, err, all)
+		}
+	})
+	t.Run("InRows", func(t *testing.T) {
+		got, err := db.Distinct(ctx, fourd.Selection{DataClass: emp, InRows: []fourd.RowID{3, 1, 999}}, "ID", 0)
+		if err != nil || !reflect.DeepEqual(got, []any{int64(1), int64(3)}) {
+			t.Fatalf("over rows 3, 1, 999: %#v, %v", got, err)
+		}
+	})
 }
 
 // TestConcurrent saves and reads from more goroutines than the reader pool

@@ -699,6 +699,17 @@ func (db *DB) selection(sel fourd.Selection) (t *table, where, order frag, err e
 		if where, err = q.where(t, "t0", sel.Filter.Expr); err != nil {
 			return nil, frag{}, frag{}, err
 		}
+	}
+	if sel.InRows != nil {
+		// One JSON array parameter, however many rows (as Load does).
+		in := "t0." + t.rowCol + ` IN (SELECT "value" FROM json_each(?))`
+		if where.sql != "" {
+			in = "(" + where.sql + ") AND " + in
+		}
+		where.sql = in
+		where.args = append(where.args, rowsJSON(sel.InRows))
+	}
+	if where.sql != "" {
 		where.sql = " WHERE " + where.sql
 	}
 	if order, err = q.order(t, "t0", orderOf(sel)); err != nil {

@@ -226,7 +226,7 @@ func TestCancel(t *testing.T) {
 		_, errs["Save"] = db.Save(ctx, emp, []fourd.EntitySave{{Values: map[string]any{"lastName": "x"}}}, false)
 		_, errs["Delete"] = db.Delete(ctx, emp, []fourd.RowID{1})
 		_, errs["Compute"] = db.Compute(ctx, sel, "salary", fourd.AggregateSum)
-		_, errs["Distinct"] = db.Distinct(ctx, sel, "salary")
+		_, errs["Distinct"] = db.Distinct(ctx, sel, "salary", 0)
 		_, errs["GlobalStamp"] = db.GlobalStamp(ctx)
 		errs["Flush"] = db.Flush(ctx, nil)
 		for name, err := range errs {

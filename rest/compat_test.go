@@ -1,0 +1,275 @@
+package rest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Tests of answers that real 4D REST clients got wrong (issue 9): each
+// failed, with status 200, before the fix.
+
+// errorOf decodes an __ERROR envelope's first message and errCode.
+func errorOf(t *testing.T, status int, body []byte) (int, string) {
+	t.Helper()
+	var env struct {
+		Errors []struct {
+			Message string `json:"message"`
+			ErrCode int    `json:"errCode"`
+		} `json:"__ERROR"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || len(env.Errors) == 0 {
+		t.Fatalf("status %d, not an error envelope: %s", status, body)
+	}
+	return env.Errors[0].ErrCode, env.Errors[0].Message
+}
+
+// objectKeys returns the keys of a JSON object in the order they were sent.
+func objectKeys(t *testing.T, raw []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %s", raw)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+func TestFilterEscapes(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	for _, tc := range []struct {
+		name   string
+		params []string
+		want   []string
+	}{
+		{"DoubleQuotes", []string{"$filter", `lastName=\u0022martin\u0022`}, []string{"1", "4"}},
+		{"SingleQuotes", []string{"$filter", `lastName=\u0027martin\u0027 AND salary>60000`}, []string{"4"}},
+		{"QuoteInsideQuotes", []string{"$filter", `lastName=\u0022O\u0027Neil\u0022`}, []string{"3"}},
+		{"QuoteInBareValue", []string{"$filter", `lastName=O\u0027Neil`}, []string{"3"}},
+		{"RawQuoteInBareValue", []string{"$filter", `lastName=O'Neil`}, []string{"3"}},
+		{"WholeFilterEscaped", []string{"$filter", `\u0022lastName=Zola\u0022`}, []string{"5"}},
+		{"Params", []string{"$filter", "lastName=:1", "$params", `'["O\u0027Neil"]'`}, []string{"3"}},
+		{"OrderByEscaped", []string{"$filter", "salary>50000", "$orderby", `\u0022salary desc\u0022`}, []string{"4", "2", "1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			col := getCollection(t, c, u, "/rest/Employee", tc.params...)
+			if got := keysOf(col); !slices.Equal(got, tc.want) {
+				t.Fatalf("keys %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("SavedFilter", func(t *testing.T) {
+		saved := `lastName=\u0022martin\u0022`
+		id := makeSet(t, c, u, "Employee", "$filter", saved, "$savedfilter", saved)
+		if status, body := send(t, c, http.MethodPost, u+"/rest/$entityset/$release", `["`+id+`"]`); status != http.StatusOK {
+			t.Fatalf("release: %d %s", status, body)
+		}
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+id, "$savedfilter", saved)
+		if got := keysOf(col); !slices.Equal(got, []string{"1", "4"}) {
+			t.Fatalf("rebuilt set: %v, want [1 4]", got)
+		}
+	})
+}
+
+func TestComputeOnEntitySet(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	rich := makeSet(t, c, u, "Employee", "$filter", "salary>50000") // 1, 2, 4: 52000, 61000, 70000
+	t.Run("Sum", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/salary/$entityset/"+rich, "$compute", "sum")
+		var sum float64
+		if status != http.StatusOK || json.Unmarshal(body, &sum) != nil || sum != 183000 {
+			t.Fatalf("%d %s, want 183000", status, body)
+		}
+	})
+	t.Run("AllInDocumentedOrder", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/salary/$entityset/"+rich, "$compute", "$all")
+		var all map[string]json.RawMessage
+		if status != http.StatusOK || json.Unmarshal(body, &all) != nil || all["salary"] == nil {
+			t.Fatalf("%d %s", status, body)
+		}
+		if keys := objectKeys(t, all["salary"]); !slices.Equal(keys, []string{"count", "sum", "average", "min", "max"}) {
+			t.Fatalf("keys %v, want 4D's order count, sum, average, min, max", keys)
+		}
+		var s map[string]float64
+		if err := json.Unmarshal(all["salary"], &s); err != nil || s["count"] != 3 || s["sum"] != 183000 || s["min"] != 52000 || s["max"] != 70000 || s["average"] != 61000 {
+			t.Fatalf("$all over the set = %s", all["salary"])
+		}
+	})
+	t.Run("TextAllInDocumentedOrder", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/firstName", "$compute", "$all")
+		var all map[string]json.RawMessage
+		if status != http.StatusOK || json.Unmarshal(body, &all) != nil {
+			t.Fatalf("%d %s", status, body)
+		}
+		if keys := objectKeys(t, all["firstName"]); !slices.Equal(keys, []string{"count", "min", "max"}) {
+			t.Fatalf("keys %v, want count, min, max", keys)
+		}
+	})
+	t.Run("Distinct", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/firstName/$entityset/"+rich, "$distinct", "true")
+		var names []string
+		if status != http.StatusOK || json.Unmarshal(body, &names) != nil || !slices.Equal(names, []string{"Anne", "Bruno", "David"}) {
+			t.Fatalf("%d %s, want [Anne Bruno David]", status, body)
+		}
+	})
+	t.Run("DistinctPagesTheSetFirst", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/firstName/$entityset/"+rich, "$distinct", "true", "$orderby", "salary desc", "$top", "2")
+		var names []string
+		if status != http.StatusOK || json.Unmarshal(body, &names) != nil || !slices.Equal(names, []string{"Bruno", "David"}) {
+			t.Fatalf("%d %s, want [Bruno David]", status, body)
+		}
+	})
+	t.Run("WithFilter", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/salary/$entityset/"+rich, "$compute", "count", "$filter", "lastName=martin")
+		if status != http.StatusOK || strings.TrimSpace(string(body)) != "2" {
+			t.Fatalf("%d %s, want 2", status, body)
+		}
+	})
+	t.Run("AfterDelete", func(t *testing.T) {
+		set := makeSet(t, c, u, "Employee", "$filter", "salary<50000") // 3, 5
+		if status, body := send(t, c, http.MethodPost, u+"/rest/Employee(5)?$method=delete", ""); status != http.StatusOK {
+			t.Fatalf("delete: %d %s", status, body)
+		}
+		status, body := get(t, c, u, "/rest/Employee/salary/$entityset/"+set, "$compute", "sum")
+		if status != http.StatusOK || strings.TrimSpace(string(body)) != "45000" {
+			t.Fatalf("%d %s, want 45000 (the deleted entity left out)", status, body)
+		}
+	})
+}
+
+func TestDistinctWholeSelection(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	load := func(from, n int) {
+		t.Helper()
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"Company %05d","city":"c%05d"}`, from+i, from+i)
+		}
+		b.WriteByte(']')
+		if status, body := send(t, c, http.MethodPost, u+"/rest/Company?$method=update", b.String()); status != http.StatusOK {
+			t.Fatalf("load: %d %.300s", status, body)
+		}
+	}
+	load(0, 150) // 153 companies, 153 cities: more than the default $top of 100
+	distinct := func(params ...string) (int, []string, []byte) {
+		t.Helper()
+		status, body := get(t, c, u, "/rest/Company/city", append([]string{"$distinct", "true"}, params...)...)
+		var out []string
+		if status == http.StatusOK {
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatalf("decode: %v %s", err, body)
+			}
+		}
+		return status, out, body
+	}
+	t.Run("Whole", func(t *testing.T) {
+		status, cities, body := distinct()
+		if status != http.StatusOK || len(cities) != 153 {
+			t.Fatalf("%d: %d values, want 153 (%.200s)", status, len(cities), body)
+		}
+	})
+	t.Run("TopPagesEntitiesFirst", func(t *testing.T) {
+		status, cities, body := distinct("$orderby", "ID", "$skip", "1", "$top", "2")
+		if status != http.StatusOK || !slices.Equal(cities, []string{"Berlin", "Lyon"}) {
+			t.Fatalf("%d %s, want [Berlin Lyon]: the cities of companies 2 and 3", status, body)
+		}
+	})
+	t.Run("ErrPastTheBound", func(t *testing.T) {
+		load(150, 10000) // 10,153 distinct cities
+		status, _, body := distinct()
+		if status != http.StatusBadRequest {
+			t.Fatalf("%d %.200s, want 400", status, body)
+		}
+		if _, msg := errorOf(t, status, body); !strings.Contains(msg, "10000") {
+			t.Fatalf("message %q does not name the bound", msg)
+		}
+		status, cities, body := distinct("$top", "3")
+		if status != http.StatusOK || len(cities) != 3 {
+			t.Fatalf("paged: %d %.200s", status, body)
+		}
+	})
+}
+
+func TestLogicOperatorAnswer(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	rich := makeSet(t, c, u, "Employee", "$filter", "salary>50000")        // 1, 2, 4
+	acme := makeSet(t, c, u, "Employee", "$filter", "employer.name=acme@") // 1, 2, 3
+	t.Run("NoSetWithoutMethod", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich, "$logicOperator", "OR", "$otherCollection", acme)
+		if col.Count != 4 || col.EntitySet != "" {
+			t.Fatalf("__COUNT %d __ENTITYSET %q: want 4 and no __ENTITYSET (the first set holds 3)", col.Count, col.EntitySet)
+		}
+	})
+	t.Run("NoSetWithFilter", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich, "$filter", "lastName=martin")
+		if col.Count != 2 || col.EntitySet != "" {
+			t.Fatalf("__COUNT %d __ENTITYSET %q: want 2 and no __ENTITYSET", col.Count, col.EntitySet)
+		}
+	})
+	t.Run("NewSetWithMethod", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich, "$logicOperator", "OR", "$otherCollection", acme, "$method", "entityset")
+		if col.EntitySet == "" || strings.HasSuffix(col.EntitySet, rich) {
+			t.Fatalf("__ENTITYSET %q: want a new set", col.EntitySet)
+		}
+		again := getCollection(t, c, u, col.EntitySet[strings.Index(col.EntitySet, "/rest/"):])
+		if got := keysOf(again); !slices.Equal(got, []string{"1", "2", "3", "4"}) {
+			t.Fatalf("the new set holds %v, want [1 2 3 4]", got)
+		}
+	})
+	t.Run("PlainSetKeepsItsURI", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+rich)
+		if !strings.HasSuffix(col.EntitySet, "/"+rich) {
+			t.Fatalf("__ENTITYSET %q, want the set's own", col.EntitySet)
+		}
+	})
+}
+
+func TestUnknownParameter(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	for _, tc := range []struct{ path, name string }{
+		{"/rest/Employee", "$fitler"},
+		{"/rest/Employee(1)", "$nope"},
+		{"/rest/$catalog", "$foo"},
+		{"/rest/$info", "$bar"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := get(t, c, u, tc.path, tc.name, "salary>1")
+			if status != http.StatusBadRequest {
+				t.Fatalf("%d %s, want 400", status, body)
+			}
+			if _, msg := errorOf(t, status, body); !strings.Contains(msg, `"`+tc.name+`"`) {
+				t.Fatalf("message %q does not name %s", msg, tc.name)
+			}
+		})
+	}
+	t.Run("OtherCase", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee", "$orderBy", "salary desc", "$TOP", "2")
+		if got := keysOf(col); !slices.Equal(got, []string{"4", "2"}) {
+			t.Fatalf("keys %v, want [4 2]: $orderBy and $TOP are $orderby and $top", got)
+		}
+	})
+}
