@@ -259,6 +259,20 @@ type SessionInfo struct {
 	UserID           string    // fourd: the user's ID, GuestUserID for a guest
 }
 
+// SessionCount is what SessionStore.Count returns.
+type SessionCount struct {
+	Total             int // sessions, the stored-procedure session included
+	Guests            int // client sessions with no user and no privilege
+	GuestsFromAddress int // guests whose IPAddress is the address asked for
+}
+
+// CountsAsGuest reports whether s counts as a guest for the session
+// quotas: a client session with no user and no privilege (the
+// stored-procedure session is the server's own, not a guest).
+func CountsAsGuest(s *Session) bool {
+	return s.Type != SessionStoredProcedure && s.IsGuest() && s.UserName() == ""
+}
+
 // SessionStore keeps the sessions of a server.
 //
 // Implementations are safe for concurrent use. The in-memory store (inmem)
@@ -276,10 +290,14 @@ type SessionStore interface {
 	// Replace removes old and stores its successor in one step, so that no
 	// request sees neither; ENOTFOUND if old is gone.
 	Replace(ctx context.Context, old, successor *Session) error
-	// Count returns how many live sessions there are (the stored-procedure
-	// session included), and how many of them are guests (client sessions
-	// with no user and no privilege): for the session quotas.
-	Count(ctx context.Context) (total, guests int, err error)
+	// Count returns what the session quotas read: how many sessions there
+	// are, how many of them are guests, and how many guests come from
+	// address. Its cost does not depend on the number of sessions (counters
+	// kept beside them). A session counts as a guest by what it was when
+	// stored (by Create or Replace): a client session with no user and no
+	// privilege. Sessions expired but not yet removed by Expire still
+	// count.
+	Count(ctx context.Context, address string) (SessionCount, error)
 	// Sessions returns a snapshot of every live session's info, oldest first.
 	Sessions(ctx context.Context) ([]SessionInfo, error)
 	// Expire removes every session idle for its whole lifetime at now and

@@ -18,13 +18,43 @@ type SessionStore struct {
 	Now func() time.Time
 
 	mu    sync.RWMutex
-	byID  map[string]*list.Element // of *fourd.Session
+	byID  map[string]*list.Element // of *stored
 	order list.List                // oldest first
+	// Counters for Count, kept as sessions come and go.
+	guests          int
+	guestsByAddress map[string]int
+}
+
+// stored is a session with what it counted as when stored.
+type stored struct {
+	s     *fourd.Session
+	guest bool
+}
+
+// add and drop keep the counters; st.mu is held.
+func (st *SessionStore) add(s *fourd.Session) *stored {
+	v := &stored{s: s, guest: fourd.CountsAsGuest(s)}
+	if v.guest {
+		st.guests++
+		st.guestsByAddress[s.IPAddress]++
+	}
+	return v
+}
+
+func (st *SessionStore) drop(v *stored) {
+	if v.guest {
+		st.guests--
+		if n := st.guestsByAddress[v.s.IPAddress] - 1; n > 0 {
+			st.guestsByAddress[v.s.IPAddress] = n
+		} else {
+			delete(st.guestsByAddress, v.s.IPAddress)
+		}
+	}
 }
 
 // NewSessionStore returns an empty store.
 func NewSessionStore() *SessionStore {
-	return &SessionStore{Now: time.Now, byID: make(map[string]*list.Element)}
+	return &SessionStore{Now: time.Now, byID: make(map[string]*list.Element), guestsByAddress: make(map[string]int)}
 }
 
 func errUnknownSession(id string) error {
@@ -39,7 +69,7 @@ func (st *SessionStore) Create(_ context.Context, s *fourd.Session) error {
 	if _, ok := st.byID[s.ID]; ok {
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", s.ID)
 	}
-	st.byID[s.ID] = st.order.PushBack(s)
+	st.byID[s.ID] = st.order.PushBack(st.add(s))
 	return nil
 }
 
@@ -51,7 +81,7 @@ func (st *SessionStore) Session(_ context.Context, id string) (*fourd.Session, e
 	if !ok {
 		return nil, errUnknownSession(id)
 	}
-	s := e.Value.(*fourd.Session)
+	s := e.Value.(*stored).s
 	if s.Expired(st.Now()) {
 		return nil, errUnknownSession(id)
 	}
@@ -72,6 +102,7 @@ func (st *SessionStore) Delete(_ context.Context, id string) error {
 	if !ok {
 		return errUnknownSession(id)
 	}
+	st.drop(e.Value.(*stored))
 	st.order.Remove(e)
 	delete(st.byID, id)
 	return nil
@@ -90,7 +121,8 @@ func (st *SessionStore) Replace(_ context.Context, old, successor *fourd.Session
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", successor.ID)
 	}
 	delete(st.byID, old.ID)
-	e.Value = successor
+	st.drop(e.Value.(*stored))
+	e.Value = st.add(successor)
 	st.byID[successor.ID] = e
 	return nil
 }
@@ -101,7 +133,7 @@ func (st *SessionStore) Sessions(context.Context) ([]fourd.SessionInfo, error) {
 	st.mu.RLock()
 	list := make([]*fourd.Session, 0, st.order.Len())
 	for e := st.order.Front(); e != nil; e = e.Next() {
-		list = append(list, e.Value.(*fourd.Session))
+		list = append(list, e.Value.(*stored).s)
 	}
 	st.mu.RUnlock()
 	now := st.Now()
@@ -114,22 +146,12 @@ func (st *SessionStore) Sessions(context.Context) ([]fourd.SessionInfo, error) {
 	return out, nil
 }
 
-// Count implements fourd.SessionStore.
-func (st *SessionStore) Count(context.Context) (total, guests int, err error) {
-	now := st.Now()
+// Count implements fourd.SessionStore from counters: no session is
+// visited.
+func (st *SessionStore) Count(_ context.Context, address string) (fourd.SessionCount, error) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for e := st.order.Front(); e != nil; e = e.Next() {
-		s := e.Value.(*fourd.Session)
-		if s.Expired(now) {
-			continue
-		}
-		total++
-		if s.Type != fourd.SessionStoredProcedure && s.IsGuest() && s.UserName() == "" {
-			guests++ // the stored-procedure session is the server's own, not a guest
-		}
-	}
-	return total, guests, nil
+	return fourd.SessionCount{Total: len(st.byID), Guests: st.guests, GuestsFromAddress: st.guestsByAddress[address]}, nil
 }
 
 // Len returns the number of stored sessions, expired ones not yet swept included.
@@ -146,10 +168,11 @@ func (st *SessionStore) Expire(_ context.Context, now time.Time) ([]string, erro
 	var ids []string
 	for e := st.order.Front(); e != nil; {
 		next := e.Next()
-		if s := e.Value.(*fourd.Session); s.Expired(now) {
-			ids = append(ids, s.ID)
+		if v := e.Value.(*stored); v.s.Expired(now) {
+			st.drop(v)
+			ids = append(ids, v.s.ID)
 			st.order.Remove(e)
-			delete(st.byID, s.ID)
+			delete(st.byID, v.s.ID)
 		}
 		e = next
 	}

@@ -186,3 +186,52 @@ func TestSessionReplace(t *testing.T) {
 		t.Fatalf("replace of a gone session: %v", err)
 	}
 }
+
+func TestSessionStoreCount(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	st := inmem.NewSessionStore()
+	st.Now = func() time.Time { return now }
+	count := func(addr string) fourd.SessionCount {
+		t.Helper()
+		n, err := st.Count(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	want := func(step, addr string, w fourd.SessionCount) {
+		t.Helper()
+		if got := count(addr); got != w {
+			t.Fatalf("after %s: Count(%q) = %+v, want %+v", step, addr, got, w)
+		}
+	}
+	sp := fourd.NewSession(fourd.SessionStoredProcedure, now, 0)
+	a1 := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+	a1.IPAddress = "10.0.0.1"
+	a2 := fourd.NewSession(fourd.SessionREST, now, 2*time.Hour)
+	a2.IPAddress = "10.0.0.1"
+	b := fourd.NewSession(fourd.SessionREST, now, time.Hour)
+	b.IPAddress = "10.0.0.2"
+	for _, s := range []*fourd.Session{sp, a1, a2, b} {
+		if err := st.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want("Create", "10.0.0.1", fourd.SessionCount{Total: 4, Guests: 3, GuestsFromAddress: 2})
+	logged := a1.Successor(now)
+	logged.SetUser("U1", "alice")
+	if err := st.Replace(ctx, a1, logged); err != nil {
+		t.Fatal(err)
+	}
+	want("a login (Replace)", "10.0.0.1", fourd.SessionCount{Total: 4, Guests: 2, GuestsFromAddress: 1})
+	if err := st.Delete(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("Delete", "10.0.0.2", fourd.SessionCount{Total: 3, Guests: 1, GuestsFromAddress: 0})
+	now = now.Add(90 * time.Minute) // a2 (2 h) stays; logged (1 h) expires
+	if _, err := st.Expire(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	want("Expire", "10.0.0.1", fourd.SessionCount{Total: 2, Guests: 1, GuestsFromAddress: 1})
+}

@@ -99,6 +99,9 @@ func (h *Handler) Init() {
 	if q.LoginWindow <= 0 {
 		q.LoginWindow = time.Minute
 	}
+	if q.KnownAddressLifetime <= 0 {
+		q.KnownAddressLifetime = DefaultQuotas.KnownAddressLifetime
+	}
 	h.Quotas = &q
 	lim := DefaultLimits
 	if h.Limits != nil {

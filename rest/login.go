@@ -76,7 +76,15 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	next.SetUser(user.ID, user.Name)
 	next.SetPrivileges(privileges)
 	next.SetIdleTimeout(lifetime)
-	if err := h.Sessions.Replace(ctx, s, next); err != nil {
+	err := h.Sessions.Replace(ctx, s, next)
+	if fourd.ErrorCode(err) == fourd.ENOTFOUND && isLogin(r) {
+		// A login that came without a session (see Handler.session): its
+		// session is stored now, as a logged-in one.
+		if err = h.checkNewSession(ctx, next.IPAddress, fourd.CountsAsGuest(next)); err == nil {
+			err = h.Sessions.Create(ctx, next)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	h.setCookie(w, r, next)

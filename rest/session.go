@@ -49,17 +49,32 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 			return nil, err
 		}
 	}
-	if err := h.checkNewSession(ctx); err != nil {
-		return nil, err
-	}
 	s := fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
 	s.IPAddress = clientIP(r)
 	s.UserAgent = r.UserAgent()
+	if isLogin(r) {
+		// A login never needs a guest slot: the session is stored only
+		// once the login succeeds (h.login), counted as a logged-in one.
+		return s, nil
+	}
+	if err := h.checkNewSession(ctx, s.IPAddress, true); err != nil {
+		return nil, err
+	}
 	if err := h.Sessions.Create(ctx, s); err != nil {
 		return nil, err
 	}
 	h.setCookie(w, r, s)
 	return s, nil
+}
+
+// isLogin reports whether r is a login request: $directory/login or
+// $catalog/authentify.
+func isLogin(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	return p == "/rest/$directory/login" || p == "/rest/$catalog/authentify"
 }
 
 // setCookie sends the session cookie: 4DSID_<AppName>=<ID>; Path=/;

@@ -46,7 +46,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&q.MaxSessions, "max-sessions", q.MaxSessions, "most live sessions; more answer 402 (0: no limit)")
 	fs.IntVar(&q.MaxGuestSessions, "max-guest-sessions", q.MaxGuestSessions, "most live guest sessions; more answer 402 (0: no limit)")
 	fs.IntVar(&q.MaxEntitySetsPerSession, "max-entity-sets", q.MaxEntitySetsPerSession, "most entity sets one session holds; more answer 429 (0: no limit)")
-	fs.IntVar(&q.MaxLoginFailuresPerUser, "max-login-failures", q.MaxLoginFailuresPerUser, "failed logins a user name may have per minute before 429 (0: no limit)")
+	fs.IntVar(&q.MaxGuestSessionsPerAddress, "max-guest-sessions-per-address", q.MaxGuestSessionsPerAddress, "most live guest sessions from one client address; more answer 402 (0: no limit)")
+	fs.IntVar(&q.MaxLoginFailuresPerUser, "max-login-failures", q.MaxLoginFailuresPerUser, "failed logins a user name may have from one client address per minute before 429 (0: no limit)")
+	fs.IntVar(&q.MaxLoginFailuresElsewhere, "max-login-failures-elsewhere", q.MaxLoginFailuresElsewhere, "failed logins a user name may have per minute from the addresses it has not logged in from in 30 days, before 429 (0: no limit)")
 	fs.IntVar(&q.MaxLoginFailuresPerAddress, "max-login-failures-per-address", q.MaxLoginFailuresPerAddress, "failed logins a client address may have per minute before 429 (0: no limit)")
 	lim := rest.DefaultLimits
 	fs.IntVar(&lim.MaxAnswerEntities, "max-answer-entities", lim.MaxAnswerEntities, "most entities one answer holds, related ones included; more answer 400 (0: no limit)")
