@@ -83,6 +83,20 @@ func ProcessActivity(ctx context.Context, procs ProcessTable, sessions SessionSt
 	return a, nil
 }
 
+// AddLocks lists in each session of the activity the entity locks it
+// holds (a fourd extension, for administrators to see who holds what).
+// Processes share their session's info, so they show them too.
+func (a *Activity) AddLocks(ctx context.Context, locks LockTable) {
+	if a == nil || locks == nil {
+		return
+	}
+	for i := range a.Sessions {
+		if l := locks.SessionLocks(ctx, a.Sessions[i].ID); len(l) > 0 {
+			a.Sessions[i].Locks = l
+		}
+	}
+}
+
 // linkSessions points each process's Session at its session's info in
 // a.Sessions.
 func (a *Activity) linkSessions() {

@@ -57,6 +57,7 @@ const (
 	ErrCodeQuota            = 9016 // fourd: a quota is reached (429)
 	ErrCodeTooLarge         = 9017 // fourd: a request body or an answer exceeds a size limit (400)
 	ErrCodeBusy             = 9018 // fourd: the memory budget for request bodies is spent; retry later (503)
+	ErrCodeLocked           = 9025 // fourd: the entity is locked by another session (409)
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

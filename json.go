@@ -130,6 +130,33 @@ func (s *SessionInfo) AppendJSON(b []byte) []byte {
 	b = appendString(b, s.UserAgent)
 	b = append(b, `,"userID":`...)
 	b = appendSafeString(b, s.UserID)
+	if len(s.Locks) > 0 {
+		b = append(b, `,"locks":[`...)
+		for i := range s.Locks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = s.Locks[i].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends the JSON form of a lock as $activity lists it:
+// {"dataClass":…,"key":…,"locked":…[,"processID":…]}.
+func (l *EntityLock) AppendJSON(b []byte) []byte {
+	b = append(b, `{"dataClass":`...)
+	b = appendString(b, l.DataClass)
+	b = append(b, `,"key":`...)
+	b = appendString(b, l.Key)
+	b = append(b, `,"locked":"`...)
+	b = AppendTime(b, l.Locked)
+	b = append(b, '"')
+	if l.ProcessID != 0 {
+		b = append(b, `,"processID":`...)
+		b = strconv.AppendInt(b, l.ProcessID, 10)
+	}
 	return append(b, '}')
 }
 
@@ -148,6 +175,14 @@ type sessionInfoWire struct {
 	Expiration       string       `json:"expiration"`
 	UserAgent        string       `json:"userAgent"`
 	UserID           string       `json:"userID"`
+	Locks            []lockWire   `json:"locks"`
+}
+
+type lockWire struct {
+	DataClass string `json:"dataClass"`
+	Key       string `json:"key"`
+	Locked    string `json:"locked"`
+	ProcessID int64  `json:"processID"`
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes.
@@ -168,6 +203,13 @@ func (s *SessionInfo) UnmarshalJSON(data []byte) error {
 		Type: w.Type, UserName: w.UserName, MachineName: w.MachineName, SystemUserName: w.SystemUserName,
 		IPAddress: w.IPAddress, HostType: w.HostType, CreationDateTime: times[0], State: w.State, ID: w.ID,
 		PersistentID: w.PersistentID, LastActivity: times[1], Expiration: times[2], UserAgent: w.UserAgent, UserID: w.UserID,
+	}
+	for _, l := range w.Locks {
+		t, err := parseOptionalTime(l.Locked)
+		if err != nil {
+			return err
+		}
+		s.Locks = append(s.Locks, EntityLock{DataClass: l.DataClass, Key: l.Key, Locked: t, ProcessID: l.ProcessID, SessionID: w.ID})
 	}
 	return nil
 }

@@ -40,8 +40,10 @@ import (
 //     than merged.
 //   - Actions that do not apply to a target (promote on the datastore,
 //     execute on an attribute) and 4D's old "describe" key are accepted and
-//     ignored; singleton and singletonMethod permissions are parsed and
-//     checked for shape but not enforced: fourd has no singletons.
+//     ignored. A singleton's execute covers its functions; a
+//     singletonMethod's overrides it; with neither, the datastore's execute
+//     applies ("execute any function on the project"). Promote applies to
+//     data model methods only.
 //
 // fourd is stricter than 4D on errors: 4D opens a project whose roles.json
 // does not parse with protection off; fourd refuses to start
@@ -91,8 +93,8 @@ const (
 	TargetDataClass       PermissionTarget = "dataclass"       // "Employee"
 	TargetAttribute       PermissionTarget = "attribute"       // "Employee.salary"
 	TargetMethod          PermissionTarget = "method"          // "Employee.raise" or "ds.authentify"
-	TargetSingleton       PermissionTarget = "singleton"       // "MySingleton": parsed, not enforced
-	TargetSingletonMethod PermissionTarget = "singletonMethod" // "MySingleton.fn": parsed, not enforced
+	TargetSingleton       PermissionTarget = "singleton"       // "MySingleton": execute on its functions
+	TargetSingletonMethod PermissionTarget = "singletonMethod" // "MySingleton.fn"
 )
 
 // Reserved privilege names. Both always exist and may be listed without
@@ -356,6 +358,9 @@ type Policy struct {
 	ds      [numActions]grant
 	classes map[string]*classPolicy
 	methods map[string]map[string]*methodPolicy // owner ("" for ds) -> function
+	// singletons holds each singleton class's execute grant (under the
+	// function name "") and its functions' (singletonMethod).
+	singletons map[string]map[string]*methodPolicy
 }
 
 // grant is one action's permission on a resource, resolved: open, or
@@ -411,7 +416,7 @@ func (r *Roles) Compile(m *Model) (*Policy, error) {
 	if err := r.Validate(m); err != nil {
 		return nil, err
 	}
-	p := &Policy{roles: r, classes: map[string]*classPolicy{}, methods: map[string]map[string]*methodPolicy{}}
+	p := &Policy{roles: r, classes: map[string]*classPolicy{}, methods: map[string]map[string]*methodPolicy{}, singletons: map[string]map[string]*methodPolicy{}}
 	def := grant{open: !r.restrictedByDefault}
 	for i := range p.ds {
 		p.ds[i] = def
@@ -453,11 +458,15 @@ func (r *Roles) Compile(m *Model) (*Policy, error) {
 			if !ag[0].open {
 				cp.reads = append(cp.reads, attrRead{pm.member, ag[0]})
 			}
-		case TargetMethod:
-			fns := p.methods[pm.owner]
+		case TargetMethod, TargetSingleton, TargetSingletonMethod:
+			table := p.methods
+			if pm.target != TargetMethod {
+				table = p.singletons
+			}
+			fns := table[pm.owner]
 			if fns == nil {
 				fns = map[string]*methodPolicy{}
-				p.methods[pm.owner] = fns
+				table[pm.owner] = fns
 			}
 			mp := &methodPolicy{}
 			if ex := ActionExecute.index(); len(pm.grants[ex]) > 0 {
@@ -618,6 +627,22 @@ func (p *Policy) CanExecute(effective PrivilegeSet, dataClass, function string) 
 		return cp.act[ex].pass(&effective)
 	}
 	return p.ds[ex].pass(&effective)
+}
+
+// CanExecuteSingleton reports whether a session with the effective
+// privileges may call function of the singleton class: the
+// singletonMethod permission applies when it has an execute list, else the
+// singleton's, else the datastore's execute.
+func (p *Policy) CanExecuteSingleton(effective PrivilegeSet, class, function string) bool {
+	p = p.get()
+	fns := p.singletons[class]
+	if mp := fns[function]; mp != nil && mp.executeSet {
+		return mp.execute.pass(&effective)
+	}
+	if mp := fns[""]; mp != nil && mp.executeSet {
+		return mp.execute.pass(&effective)
+	}
+	return p.ds[ActionExecute.index()].pass(&effective)
 }
 
 // Promote returns the privileges function runs with: the session's, plus

@@ -257,6 +257,9 @@ type SessionInfo struct {
 	Expiration       time.Time // fourd: when it expires if idle; zero if never
 	UserAgent        string    // fourd: the client's User-Agent
 	UserID           string    // fourd: the user's ID, GuestUserID for a guest
+	// Locks are the entity locks the session holds (fourd), filled by
+	// Activity.AddLocks; nil when it holds none.
+	Locks []EntityLock
 }
 
 // SessionCount is what SessionStore.Count returns.
@@ -311,21 +314,24 @@ type SessionStore interface {
 // DropSession) and the client's logout ($directory/logout). The session is
 // removed from sessions, every process of it is aborted with cause (a
 // request waiting on its client included: see the rest package), and every
-// entity set it made is released from sets (which may be nil: a server
-// without datastore keeps none), so that nothing of the session outlives
-// it.
+// entity set it made is released from sets, and every entity lock it
+// holds from locks (either may be nil: a server without datastore keeps
+// none), so that nothing of the session outlives it.
 //
 // It returns how many processes it aborted and sets it released. When the
 // session is not stored (Expire removed it already, or the ID is unknown)
 // the processes and sets that still carry its ID are ended all the same,
 // and the error is the store's ENOTFOUND.
-func EndSession(ctx context.Context, sessions SessionStore, procs ProcessTable, sets EntitySetStore, id string, cause error) (processes, released int, err error) {
+func EndSession(ctx context.Context, sessions SessionStore, procs ProcessTable, sets EntitySetStore, locks LockTable, id string, cause error) (processes, released int, err error) {
 	err = sessions.Delete(ctx, id)
 	if err != nil && ErrorCode(err) != ENOTFOUND {
 		return 0, 0, err
 	}
 	if procs != nil {
 		processes = procs.AbortSession(id, cause)
+	}
+	if locks != nil {
+		locks.ReleaseSession(ctx, id)
 	}
 	if sets != nil {
 		n, rerr := sets.ReleaseSession(ctx, id)

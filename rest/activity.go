@@ -36,6 +36,9 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, []byte("null"))
 		return nil
 	}
+	if h.Locks != nil {
+		a.AddLocks(r.Context(), h.Locks)
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	*buf = a.AppendJSON((*buf)[:0])

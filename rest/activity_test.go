@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -118,7 +119,7 @@ func TestActivity_InFlightRequest(t *testing.T) {
 		if self.Session == nil {
 			t.Fatal("request process has no session property")
 		}
-		if s := a.Session(id); s == nil || *self.Session != *s {
+		if s := a.Session(id); s == nil || !reflect.DeepEqual(*self.Session, *s) {
 			t.Errorf("process session property = %+v, want its session's info %+v", self.Session, s)
 		}
 		if got := keys(selfRaw); !slices.Equal(got, requestProcessKeys) {
@@ -244,7 +245,7 @@ func TestActivity_SessionFilter(t *testing.T) {
 				if p.SessionID != want {
 					t.Errorf("process %d of session %s in the snapshot of %s", p.Number, p.SessionID, want)
 				}
-				if p.Session == nil || *p.Session != got.Sessions[0] {
+				if p.Session == nil || !reflect.DeepEqual(*p.Session, got.Sessions[0]) {
 					t.Errorf("process %d session property %+v, want the session's info", p.Number, p.Session)
 				}
 			}

@@ -89,8 +89,11 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 // getCatalogEntry serves GET /rest/$catalog/$all and /rest/$catalog/{dataClass}.
 func (h *Handler) getCatalogEntry(w http.ResponseWriter, r *http.Request) error {
 	name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/rest/$catalog/"), "/")
+	if t := requestFunction(r); t != nil {
+		return h.serveFunction(w, r, t)
+	}
 	if r.Method == http.MethodPost {
-		return h.postCatalogFunction(w, r, name)
+		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "no exposed datastore function %q", name)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD, POST")

@@ -114,6 +114,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 		name, _, _ := strings.Cut(path, "/")
 		return unknownDataClass(name)
 	}
+	if t := requestFunction(r); t != nil {
+		return h.serveFunction(w, r, t)
+	}
 	req, err := parseDataPath(h.Data.Model(), path)
 	if err != nil {
 		return err
@@ -121,6 +124,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	p, err := readDataParams(r.URL.Query(), h.Data.Model(), req.dc)
 	if err != nil {
 		return err
+	}
+	if v, ok := param(r.URL.Query(), "$lock"); ok {
+		return h.serveLock(w, r, req, v)
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:

@@ -113,7 +113,7 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 		}
 		rows = combined
 	}
-	if rows, err = h.refine(r, req, p, rows); err != nil {
+	if rows, err = h.refine(ctx, req, p, rows); err != nil {
 		return err
 	}
 	if p.compute != "" || p.distinct {
@@ -140,11 +140,10 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 
 // refine applies $filter (keeping the set's order) and $orderby to a set's
 // rows.
-func (h *Handler) refine(r *http.Request, req *dataRequest, p *dataParams, rows fourd.RowSet) (fourd.RowSet, error) {
+func (h *Handler) refine(ctx context.Context, req *dataRequest, p *dataParams, rows fourd.RowSet) (fourd.RowSet, error) {
 	if p.filter == nil && len(p.orderBy) == 0 {
 		return rows, nil
 	}
-	ctx := r.Context()
 	list := rows.AppendTo(nil)
 	if p.filter != nil {
 		match, err := h.Data.Rows(ctx, fourd.Selection{DataClass: req.dc, Filter: p.filter})

@@ -68,6 +68,15 @@ func envelopeItems(err error) []ErrorItem {
 	return items
 }
 
+// appendErrorItems appends err's __ERROR array.
+func appendErrorItems(b []byte, err error) []byte {
+	enc, merr := json.Marshal(envelopeItems(err))
+	if merr != nil {
+		return append(b, "[]"...)
+	}
+	return append(b, enc...)
+}
+
 func item(fe *fourd.Error) ErrorItem {
 	it := ErrorItem{Message: fe.Message, ComponentSignature: fe.Component, ErrCode: fe.ErrCode}
 	if it.ComponentSignature == "" {
@@ -94,6 +103,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	body, merr := json.Marshal(ErrorEnvelope{Errors: items})
 	if merr != nil { // cannot happen: strings and ints only
 		body = []byte(`{"__ERROR":[]}`)
+	}
+	if locked, ok := lockedBody(err); ok {
+		body = locked // 4D's __STATUS for a locked entity, with the envelope
 	}
 	setRetryAfter(w, err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -48,8 +48,14 @@ type Handler struct {
 	// nil means DefaultLimits. Fields at 0 turn a limit off.
 	Limits *Limits
 
-	functions map[string]Function // exposed datastore functions, by name
-	logins    loginLimiter
+	// Functions are the class functions clients may call; nil: only
+	// fourd's own $catalog/authentify.
+	Functions *Functions
+	// Locks keeps the entity locks of $lock and of functions; nil: $lock
+	// answers 404.
+	Locks fourd.LockTable
+
+	logins loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// IdleTimeout is a new REST session's idle lifetime (default
@@ -113,9 +119,7 @@ func (h *Handler) Init() {
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
 	h.mux.Handle("/rest/$catalog/", h.adapt(h.getCatalogEntry))
 	h.route("/rest/$entityset/$release", http.MethodPost, h.postRelease)
-	if h.functions["authentify"] == nil {
-		h.RegisterFunction("authentify", h.authentify)
-	}
+	h.mux.Handle("/rest/$singleton/", h.adapt(h.serveSingleton))
 	h.route("/rest/$directory/login", http.MethodPost, h.postDirectoryLogin)
 	h.route("/rest/$directory/logout", "GET,POST", h.postDirectoryLogout)
 	h.adminRoutes()

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -16,50 +14,12 @@ import (
 // Login: 4D's legacy POST /rest/$directory/login (credentials in the
 // username-4D and password-4D headers, lifetime in session-4D-length
 // minutes), POST /rest/$directory/logout, and POST /rest/$catalog/authentify,
-// a datastore function that fourd ships and a Go program may replace.
+// a datastore function that fourd ships and a Go program may replace by
+// registering its own (Functions.DataStore("authentify", fn)).
 //
 // A login gives the session a new ID (the cookie changes: an ID known
 // before the login is worth nothing after it), sets its user name, user ID
 // and privileges, and its idle lifetime (at least 60 minutes, as in 4D).
-
-// Function is an exposed datastore function, called by POST
-// /rest/$catalog/{name} with a JSON array of arguments. It answers
-// {"result": <its value>}. Call.Login logs the session in.
-type Function func(ctx context.Context, call *Call) (any, error)
-
-// Call is one call of a datastore function.
-type Call struct {
-	// Args are the JSON arguments of the call, one per element of the body.
-	Args []json.RawMessage
-	// Session is the session of the request.
-	Session *fourd.Session
-
-	h       *Handler
-	w       http.ResponseWriter
-	r       *http.Request
-	renewed *fourd.Session
-}
-
-// Login logs the call's session in as user, with privileges (already
-// expanded) and an idle lifetime (0: the handler's). The session gets a new
-// ID and the answer a new cookie.
-func (c *Call) Login(user *fourd.User, privileges []string, lifetime time.Duration) error {
-	s, err := c.h.login(c.r.Context(), c.w, c.r, c.Session, user, privileges, lifetime)
-	if err != nil {
-		return err
-	}
-	c.Session, c.renewed = s, s
-	return nil
-}
-
-// RegisterFunction exposes fn as POST /rest/$catalog/{name}. Registering
-// "authentify" replaces fourd's own, which checks the users directory.
-func (h *Handler) RegisterFunction(name string, fn Function) {
-	if h.functions == nil {
-		h.functions = map[string]Function{}
-	}
-	h.functions[name] = fn
-}
 
 // login turns s into its successor, logged in as user.
 func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Request, s *fourd.Session, user *fourd.User, privileges []string, lifetime time.Duration) (*fourd.Session, error) {
@@ -86,6 +46,9 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	if err != nil {
 		return nil, err
+	}
+	if h.Locks != nil {
+		h.Locks.MoveSession(ctx, s.ID, next.ID) // its locks follow the session
 	}
 	h.setCookie(w, r, next)
 	return next, nil
@@ -142,46 +105,12 @@ func (h *Handler) postDirectoryLogout(w http.ResponseWriter, r *http.Request) er
 		// The logout's own process is one of the session's: finish the
 		// work whatever its context says once it is aborted.
 		ctx := context.WithoutCancel(r.Context())
-		if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), s.ID, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), h.Locks, s.ID, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			return err
 		}
 		http.SetCookie(w, &http.Cookie{Name: h.CookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"result":true}`))
-	return nil
-}
-
-// postCatalogFunction serves POST /rest/$catalog/{function}.
-func (h *Handler) postCatalogFunction(w http.ResponseWriter, r *http.Request, name string) error {
-	fn := h.functions[name]
-	if fn == nil {
-		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "no exposed datastore function %q", name)
-	}
-	if h.Policy != nil && !h.Policy.CanExecute(h.effective(r), "", name) {
-		return errPermission(fourd.ActionExecute, "ds."+name)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return badParam("read the request body: %v", err)
-	}
-	var args []json.RawMessage
-	if trimmed := strings.TrimSpace(string(body)); trimmed != "" {
-		if err := json.Unmarshal(body, &args); err != nil {
-			return badParam("the body must be a JSON array of arguments, as in [{\"name\":\"alice\",\"password\":\"…\"}]: %v", err)
-		}
-	}
-	call := &Call{Args: args, Session: RequestSession(r), h: h, w: w, r: r}
-	result, err := fn(r.Context(), call)
-	if err != nil {
-		return err
-	}
-	out, err := json.Marshal(struct {
-		Result any `json:"result"`
-	}{result})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -196,7 +125,7 @@ func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	if len(call.Args) != 1 || json.Unmarshal(call.Args[0], &cred) != nil || cred.Name == "" {
+	if len(call.Raw) != 1 || json.Unmarshal(call.Raw[0], &cred) != nil || cred.Name == "" {
 		return nil, badParam(`authentify takes one argument: [{"name":"alice","password":"…"}]`)
 	}
 	user, err := h.authenticate(call.r, cred.Name, cred.Password)

@@ -123,9 +123,9 @@ func TestDirectoryLogin(t *testing.T) {
 
 func TestAuthentify(t *testing.T) {
 	srv := mustOpenWithUsers(t, func(s *server.Server) {
-		s.Functions = map[string]rest.Function{"hello": func(ctx context.Context, call *rest.Call) (any, error) {
+		s.Functions.DataStore("hello", func(ctx context.Context, call *rest.Call) (any, error) {
 			return "hello " + call.Session.UserName(), nil
-		}}
+		})
 	})
 	c := servertest.NewHTTPClient(t)
 	call := func(fn, body string) (int, string) {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -15,8 +16,14 @@ func (h *Handler) withProcess(next http.Handler) http.Handler {
 		if s := RequestSession(r); s != nil {
 			sessionID = s.ID
 		}
+		// A class function's process is named after it: "Employee.raise".
+		name := r.Method + " " + r.URL.Path
+		fn := h.resolveFunction(r)
+		if fn != nil {
+			name = fn.def.String()
+		}
 		p, err := h.Processes.Track(fourd.ProcessSpec{
-			Name:      r.Method + " " + r.URL.Path,
+			Name:      name,
 			Type:      fourd.TypeWebServerProcess,
 			SessionID: sessionID,
 			Visible:   true,
@@ -35,6 +42,10 @@ func (h *Handler) withProcess(next http.Handler) http.Handler {
 			}
 			p.End(nil)
 		}()
-		next.ServeHTTP(w, r.WithContext(p))
+		var ctx context.Context = p
+		if fn != nil {
+			ctx = context.WithValue(ctx, funcTargetKey{}, fn)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -61,7 +62,7 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 		return err
 	}
 	ctx := r.Context()
-	results, err := h.Data.Save(ctx, req.dc, saves, p.atomic)
+	results, err := h.saveUnlocked(ctx, RequestSession(r), req.dc, saves, p.atomic, single)
 	if err != nil {
 		return err
 	}
@@ -95,6 +96,52 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	return nil
 }
 
+// saveUnlocked saves the entities, except those another session locks:
+// their results carry the lock error. With atomic (all or nothing) or
+// single (one entity), a locked entity fails the whole call, as the
+// error, and nothing is saved.
+func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.DataClass, saves []fourd.EntitySave, atomic, single bool) ([]fourd.SaveResult, error) {
+	whole := atomic || single
+	var locked map[int]error
+	for i, sv := range saves {
+		if !sv.Update {
+			continue
+		}
+		if err := h.checkLock(ctx, s, dc, sv.Key); err != nil {
+			if whole {
+				return nil, err
+			}
+			if locked == nil {
+				locked = map[int]error{}
+			}
+			locked[i] = err
+		}
+	}
+	if len(locked) == 0 {
+		return h.Data.Save(ctx, dc, saves, atomic)
+	}
+	rest := make([]fourd.EntitySave, 0, len(saves)-len(locked))
+	for i, sv := range saves {
+		if locked[i] == nil {
+			rest = append(rest, sv)
+		}
+	}
+	saved, err := h.Data.Save(ctx, dc, rest, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fourd.SaveResult, len(saves))
+	for i, j := 0, 0; i < len(saves); i++ {
+		if err := locked[i]; err != nil {
+			out[i] = fourd.SaveResult{Err: err}
+			continue
+		}
+		out[i] = saved[j]
+		j++
+	}
+	return out, nil
+}
+
 // appendEntityWithError writes a save result: the entity, with __STATUS and
 // __ERROR when it was not saved.
 func appendEntityWithError(enc *encoder, b []byte, res fourd.SaveResult, proj *projection) []byte {
@@ -112,10 +159,16 @@ func appendEntityWithError(enc *encoder, b []byte, res fourd.SaveResult, proj *p
 		entity = enc.appendEntity(nil, res.Entity, proj, nil, false)
 		entity = entity[1 : len(entity)-1] // its members, to follow __STATUS
 	}
-	b = append(b, `{"__STATUS":{"status":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, `,"statusText":`...)
-	b = fourd.AppendJSONString(b, statusText)
+	b = append(b, `{"__STATUS":`...)
+	var le *fourd.LockedError
+	if errors.As(res.Err, &le) {
+		b = appendLockStatus(b, le.Holder)
+	} else {
+		b = append(b, `{"status":`...)
+		b = strconv.AppendInt(b, int64(status), 10)
+		b = append(b, `,"statusText":`...)
+		b = fourd.AppendJSONString(b, statusText)
+	}
 	b = append(b, `,"success":false}`...)
 	if len(entity) > 0 {
 		b = append(b, ',')
@@ -230,6 +283,9 @@ func (h *Handler) postDelete(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err != nil {
 		return err
 	}
+	if err := h.checkRowLocks(r.Context(), RequestSession(r), dc, rows); err != nil {
+		return err
+	}
 	if _, err := h.Data.Delete(r.Context(), dc, rows); err != nil {
 		return err
 	}
@@ -282,7 +338,7 @@ func (h *Handler) deleteTarget(r *http.Request, req *dataRequest, p *dataParams)
 		if es.DataClass != req.dc.Name {
 			return nil, nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "entity set %s holds %s entities, not %s", es.ID, es.DataClass, req.dc.Name)
 		}
-		rows, err := h.refine(r, req, p, es.Rows)
+		rows, err := h.refine(ctx, req, p, es.Rows)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -8,9 +8,13 @@ import (
 )
 
 // ProcessActivity is 4D's Process activity on this server: see
-// fourd.ProcessActivity. It returns (nil, nil) for an unknown session.
+// fourd.ProcessActivity; each session lists the entity locks it holds. It returns (nil, nil) for an unknown session.
 func (s *Server) ProcessActivity(ctx context.Context, sessionID string, opts fourd.ActivityOptions) (*fourd.Activity, error) {
-	return fourd.ProcessActivity(ctx, s.Processes, s.Sessions, sessionID, opts)
+	a, err := fourd.ProcessActivity(ctx, s.Processes, s.Sessions, sessionID, opts)
+	if err == nil {
+		a.AddLocks(ctx, s.Locks)
+	}
+	return a, err
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

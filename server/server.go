@@ -70,6 +70,8 @@ type Server struct {
 	Workers    *inmem.Workers
 	EntitySets *inmem.EntitySetStore
 	Progress   *fourd.Progress
+	// Locks holds the entity locks of $lock and of class functions.
+	Locks *inmem.LockTable
 	// Data is the datastore, opened by Open from the data directory; nil
 	// when the directory has no model.
 	Data fourd.Datastore
@@ -86,9 +88,11 @@ type Server struct {
 	// Limits bounds what one request may cost (answer and body sizes);
 	// rest.DefaultLimits when nil.
 	Limits *rest.Limits
-	// Functions are exposed datastore functions (POST /rest/$catalog/{name}),
-	// set before Open; "authentify" replaces fourd's own login function.
-	Functions map[string]rest.Function
+	// Functions are the class functions REST clients may call (made by
+	// New; register on it before or after Open). A datastore function
+	// "authentify" replaces fourd's own login function. Open checks the
+	// dataclass functions against the model.
+	Functions *rest.Functions
 
 	db              *sqlite.DB
 	policy          *fourd.Policy
@@ -125,6 +129,8 @@ func New() *Server {
 		Processes:       inmem.NewProcessTable(),
 		Sessions:        inmem.NewSessionStore(),
 		Progress:        fourd.NewProgress(),
+		Locks:           inmem.NewLockTable(),
+		Functions:       rest.NewFunctions(),
 	}
 }
 
@@ -201,6 +207,19 @@ func (s *Server) Open() (err error) {
 			s.db.Close()
 		}
 	}()
+	if s.Functions == nil {
+		s.Functions = rest.NewFunctions()
+	}
+	if s.Demo && s.Data != nil {
+		registerDemoFunctions(s.Functions, s.Data.Model())
+	}
+	var model *fourd.Model
+	if s.Data != nil {
+		model = s.Data.Model()
+	}
+	if err := s.Functions.Check(model); err != nil {
+		return err
+	}
 
 	s.storedProcedure = newStoredProcedureSession(s.Now())
 	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
@@ -242,15 +261,14 @@ func (s *Server) Open() (err error) {
 		Policy:     s.policy,
 		Quotas:     s.Quotas,
 		Limits:     s.Limits,
+		Functions:  s.Functions,
+		Locks:      s.Locks,
 
 		AllowAddressChange: s.AllowAddressChange,
 		AppName:            s.AppName,
 		IdleTimeout:        s.IdleTimeout,
 		Now:                s.Now,
 		Logger:             s.Logger,
-	}
-	for name, fn := range s.Functions {
-		s.handler.RegisterFunction(name, fn)
 	}
 	s.handler.Init()
 	s.httpServer = &http.Server{
@@ -351,7 +369,7 @@ func (s *Server) closeSessions(ctx context.Context) {
 		return
 	}
 	for _, info := range list {
-		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), info.ID, fourd.ErrServerStopping)
+		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), info.ID, fourd.ErrServerStopping)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,7 +109,7 @@ func TestOpen_StoredProcedureSession(t *testing.T) {
 	if !info.Expiration.IsZero() {
 		t.Errorf("expiration = %v, want none", info.Expiration)
 	}
-	if got := srv.SessionInfo(sp.ID); got == nil || *got != *info {
+	if got := srv.SessionInfo(sp.ID); got == nil || !reflect.DeepEqual(*got, *info) {
 		t.Errorf("SessionInfo = %+v, want %+v", got, info)
 	}
 }

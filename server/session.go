@@ -22,7 +22,7 @@ func (s *Server) SessionInfo(id string) *fourd.SessionInfo {
 }
 
 // DropSession ends a session as fourd.EndSession does: it is removed, its
-// processes are aborted and its entity sets released; the client's next
+// processes are aborted, its entity sets and locks released; the client's next
 // request starts a new guest session. An unknown ID returns ENOTFOUND. The
 // stored-procedure session cannot be dropped.
 func (s *Server) DropSession(ctx context.Context, id string) error {
@@ -30,7 +30,7 @@ func (s *Server) DropSession(ctx context.Context, id string) error {
 	if id == s.storedProcedure.ID {
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "the stored-procedure session cannot be dropped")
 	}
-	_, _, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), id, fourd.ErrSessionEnded)
+	_, _, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), id, fourd.ErrSessionEnded)
 	return err
 }
 
@@ -41,6 +41,14 @@ func (s *Server) entitySets() fourd.EntitySetStore {
 		return nil
 	}
 	return s.EntitySets
+}
+
+// lockTable returns the lock table as the interface, nil when there is none.
+func (s *Server) lockTable() fourd.LockTable {
+	if s.Locks == nil {
+		return nil
+	}
+	return s.Locks
 }
 
 // ReleaseEntitySet releases any entity set, whichever session made it (the

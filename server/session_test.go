@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -218,7 +219,7 @@ func TestProcessActivity(t *testing.T) {
 			switch {
 			case info.ID == p.ID():
 				found = true
-				if info.Session == nil || *info.Session != *a.Session(spID) {
+				if info.Session == nil || !reflect.DeepEqual(*info.Session, *a.Session(spID)) {
 					t.Errorf("user process session = %+v, want the stored-procedure session's info", info.Session)
 				}
 			case info.Type.Internal() && info.Session != nil:

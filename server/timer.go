@@ -55,7 +55,8 @@ func (s *Server) startTicking(name string, typ fourd.ProcessType, interval time.
 
 // ExpireSessions removes every session idle for its whole lifetime at
 // s.Now() and ends each as fourd.EndSession does: its processes are
-// aborted with cause fourd.ErrSessionEnded and its entity sets released. The
+// aborted with cause fourd.ErrSessionEnded, its entity sets and locks
+// released. The
 // timer process calls it every SweepInterval, with itself as ctx; tests
 // call it after moving an injected clock. It returns the IDs it removed.
 func (s *Server) ExpireSessions(ctx context.Context) []string {
@@ -66,7 +67,7 @@ func (s *Server) ExpireSessions(ctx context.Context) []string {
 	}
 	for _, id := range ids {
 		// Expire removed the session already: EndSession's ENOTFOUND is expected.
-		n, sets, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), id, fourd.ErrSessionEnded)
+		n, sets, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), id, fourd.ErrSessionEnded)
 		if err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			s.Logger.Warn("end expired session", "session", id, "err", err)
 		}
