@@ -301,7 +301,7 @@ func TestPolicyCanExecute(t *testing.T) {
 		{"DatastoreMethodRefusesManager", "manager", "", "stats", false},
 		{"AuthentifyOpenToGuests", "guest", "", "authentify", true},
 		{"AuthentifyOfADataclassIsNotSpecial", "guest", "Employee", "authentify", false},
-		{"SingletonsNotEnforced", "guest", "Cache", "clear", false},
+		{"SingletonPermissionIsNotADataclassOne", "simple", "Cache", "stats", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,6 +309,35 @@ func TestPolicyCanExecute(t *testing.T) {
 				t.Errorf("CanExecute(%s, %q, %q) = %v, want %v", tt.session, tt.dc, tt.fn, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPolicyCanExecuteSingleton(t *testing.T) {
+	r, p, _ := mustPolicy(t, "shop.json")
+	s := shopSessions(r, p)
+	tests := []struct {
+		name      string
+		session   string
+		class, fn string
+		want      bool
+	}{
+		{"SingletonMethodOverrides", "manager", "Cache", "clear", true},
+		{"SingletonMethodRefusesSingletonGrant", "simple", "Cache", "clear", false},
+		{"SingletonCoversItsFunctions", "simple", "Cache", "stats", true},
+		{"SingletonRefusesGuest", "guest", "Cache", "stats", false},
+		{"DatastoreCoversOtherSingletons", "manager", "Clock", "now", true},
+		{"DatastoreRefused", "simple", "Clock", "now", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.CanExecuteSingleton(s[tt.session], tt.class, tt.fn); got != tt.want {
+				t.Errorf("CanExecuteSingleton(%s, %q, %q) = %v, want %v", tt.session, tt.class, tt.fn, got, tt.want)
+			}
+		})
+	}
+	var open *fourd.Policy
+	if !open.CanExecuteSingleton(fourd.PrivilegeSet{}, "Cache", "clear") {
+		t.Error("without roles.json a singleton function is refused")
 	}
 }
 

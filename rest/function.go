@@ -418,7 +418,7 @@ func (h *Handler) serveFunction(w http.ResponseWriter, r *http.Request, t *funcT
 			return badParam("read the request body: %v", err)
 		}
 		if len(body) > maxFunctionBody {
-			return badParam("the arguments are larger than %d bytes", maxFunctionBody)
+			return errTooLarge("a function's arguments are at most %d bytes", maxFunctionBody)
 		}
 	}
 	ctx := r.Context()

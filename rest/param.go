@@ -89,7 +89,7 @@ var parameters = func() map[string]paramSpec {
 		{name: "$querypath", refused: "fourd does not implement $querypath yet"},
 		{name: "$asArray", refused: "fourd does not implement $asArray yet"},
 		{name: "$subOrderby", refused: "fourd does not implement $method=subentityset yet"},
-		{name: "$lock", refused: "fourd does not implement entity locks yet"},
+		{name: "$lock"},
 		{name: "$format", refused: "fourd answers in 4D's standard JSON only; the looker format is not implemented"},
 		{name: "$imageformat", refused: "fourd has no picture attributes"},
 		{name: "$version", refused: "fourd has no picture attributes, whose versions $version names"},
