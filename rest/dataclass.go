@@ -125,6 +125,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.checkQueryPaths(r, req, p); err != nil {
+		return err
+	}
 	if v, ok := param(r.URL.Query(), "$lock"); ok {
 		return h.serveLock(w, r, req, v)
 	}
