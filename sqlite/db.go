@@ -48,8 +48,9 @@ type DB struct {
 	missing   []IndexRef
 	migration Migration
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
+	stmtMu   sync.Mutex
+	stmts    map[string]*stmtEntry // prepared read statements, by SQL text
+	maxStmts int                   // bound on len(stmts); maxStmts by default
 
 	closeOnce sync.Once
 	closeErr  error
@@ -221,8 +222,8 @@ func (db *DB) Close() error {
 		defer cancel()
 		_, _ = db.writer.ExecContext(ctx, "PRAGMA optimize") // best effort: statistics only
 		db.stmtMu.Lock()
-		for _, st := range db.stmts {
-			st.Close()
+		for _, e := range db.stmts {
+			e.st.Close() // the reader pool closes below: nothing can still be using it
 		}
 		db.stmts = nil
 		db.stmtMu.Unlock()
@@ -287,92 +288,142 @@ type cached struct {
 	tx *sql.Tx
 }
 
-// stmt returns the prepared statement for query, or nil to run it
-// unprepared. Inside a transaction it only uses a statement already
-// prepared: preparing takes a connection from the reader pool, and a
-// transaction that waits for a second connection while it holds one
-// deadlocks as soon as every connection is held that way.
-func (c cached) stmt(ctx context.Context, query string) *sql.Stmt {
-	if c.tx != nil {
-		st := c.db.cachedStmt(query)
-		if st == nil {
-			return nil
-		}
-		return c.tx.StmtContext(ctx, st)
-	}
-	st, err := c.db.prepared(ctx, query)
-	if err != nil {
+// txStmt returns the prepared statement for query in transaction c.tx, or
+// nil to run it unprepared. It only uses a statement already prepared:
+// preparing takes a connection from the reader pool, and a transaction
+// that waits for a second connection while it holds one deadlocks as soon
+// as every connection is held that way. A statement evicted and closed
+// meanwhile is harmless here: Tx.StmtContext prepares a closed statement
+// again on the transaction's connection.
+func (c cached) txStmt(ctx context.Context, query string) *sql.Stmt {
+	st := c.db.cachedStmt(query)
+	if st == nil {
 		return nil
 	}
-	return st
+	return c.tx.StmtContext(ctx, st)
 }
 
 func (c cached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := c.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+	if c.tx != nil {
+		if st := c.txStmt(ctx, query); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+		return c.tx.QueryContext(ctx, query, args...)
 	}
-	return c.plain().QueryContext(ctx, query, args...) // reports the error of preparing
+	e := c.db.acquire(ctx, query)
+	if e == nil {
+		return c.db.reader.QueryContext(ctx, query, args...) // reports the error of preparing
+	}
+	defer c.db.release(e)
+	return e.st.QueryContext(ctx, args...)
 }
 
 func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := c.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return c.plain().QueryRowContext(ctx, query, args...)
-}
-
-func (c cached) plain() querier {
 	if c.tx != nil {
-		return c.tx
+		if st := c.txStmt(ctx, query); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+		return c.tx.QueryRowContext(ctx, query, args...)
 	}
-	return c.db.reader
+	e := c.db.acquire(ctx, query)
+	if e == nil {
+		return c.db.reader.QueryRowContext(ctx, query, args...)
+	}
+	defer c.db.release(e)
+	return e.st.QueryRowContext(ctx, args...)
 }
 
 // maxStmts bounds the prepared statements kept: each holds a compiled
 // program on every reader connection that ran it.
 const maxStmts = 256
 
-// cachedStmt returns the prepared statement for query, if there is one.
+// stmtEntry is a statement of the cache. users counts the callers between
+// acquire and release: a statement evicted while one of them is about to
+// run it is closed by the last of them, never under its feet ("sql:
+// statement is closed"). Once a query has started, closing the statement
+// is safe: database/sql keeps it for the rows that are still open.
+type stmtEntry struct {
+	st      *sql.Stmt
+	users   int
+	evicted bool
+}
+
+// cachedStmt returns the prepared statement for query, if there is one,
+// without holding it: only for Tx.StmtContext (see txStmt).
 func (db *DB) cachedStmt(query string) *sql.Stmt {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
-	return db.stmts[query]
+	if e := db.stmts[query]; e != nil {
+		return e.st
+	}
+	return nil
 }
 
-// prepared returns the reader pool's prepared statement for query,
-// preparing it on first use. Parsing and planning is about a third of the
-// cost of reading one entity by key (docs/performance.md); a prepared
-// statement pays it once per connection. The cache's lock is never held
-// while preparing, which waits for a connection; the caller must hold
-// none (see cached.stmt). When the cache is full, an arbitrary statement
-// makes room (a closed statement still serves the queries already running
-// on it).
-func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st := db.cachedStmt(query); st != nil {
-		return st, nil
+// acquire returns the reader pool's prepared statement for query,
+// preparing it on first use, held until release; nil if it cannot be
+// prepared. Parsing and planning is about a third of the cost of reading
+// one entity by key (docs/performance.md); a prepared statement pays it
+// once per connection. The cache's lock is never held while preparing,
+// which waits for a connection; the caller must hold none (see txStmt).
+// When the cache is full, an arbitrary statement makes room: closed at
+// once if nobody holds it, else by its last holder.
+func (db *DB) acquire(ctx context.Context, query string) *stmtEntry {
+	db.stmtMu.Lock()
+	if e := db.stmts[query]; e != nil {
+		e.users++
+		db.stmtMu.Unlock()
+		return e
 	}
+	db.stmtMu.Unlock()
 	st, err := db.reader.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil
 	}
+	var closeOld *sql.Stmt
 	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
 	if cur := db.stmts[query]; cur != nil { // prepared meanwhile by another caller
+		cur.users++
+		db.stmtMu.Unlock()
 		st.Close()
-		return cur, nil
+		return cur
 	}
 	if db.stmts == nil {
-		db.stmts = make(map[string]*sql.Stmt)
+		db.stmts = make(map[string]*stmtEntry)
 	}
-	if len(db.stmts) >= maxStmts {
+	limit := db.maxStmts
+	if limit <= 0 {
+		limit = maxStmts
+	}
+	if len(db.stmts) >= limit {
 		for k, old := range db.stmts {
-			old.Close()
 			delete(db.stmts, k)
+			if old.users == 0 {
+				closeOld = old.st
+			} else {
+				old.evicted = true
+			}
 			break
 		}
 	}
-	db.stmts[query] = st
-	return st, nil
+	e := &stmtEntry{st: st, users: 1}
+	db.stmts[query] = e
+	db.stmtMu.Unlock()
+	if closeOld != nil {
+		closeOld.Close()
+	}
+	return e
+}
+
+// release ends a hold that acquire gave, closing the statement if it was
+// evicted meanwhile and this was its last holder.
+func (db *DB) release(e *stmtEntry) {
+	db.stmtMu.Lock()
+	e.users--
+	last := e.users == 0 && e.evicted
+	db.stmtMu.Unlock()
+	if last {
+		e.st.Close()
+	}
 }
 
 // ctxErr returns ctx's error instead of err when ctx is done: a statement
