@@ -16,6 +16,7 @@ const (
 	ENOTFOUND     = "not_found"     // unknown resource, dataclass, entity, entity set, process or session (404)
 	EMETHOD       = "method"        // the resource exists but not for this HTTP method (405)
 	ECONFLICT     = "conflict"      // the entity changed since it was read: stamp mismatch (409)
+	EABORTED      = "aborted"       // the request's process was aborted, or its session ended, while it ran (409)
 	EQUOTA        = "quota"         // a quota is reached (429)
 	EUNAVAILABLE  = "unavailable"   // the server is shutting down (503)
 	EINTERNAL     = "internal"      // a real server fault (500)
@@ -33,6 +34,7 @@ const (
 // the ones 4D documents; the others are fourd's and are listed in
 // docs/errors.md.
 const (
+	ErrCodeInterrupted       = 1006 // 4D: program interrupted (the process was aborted)
 	ErrCodeCannotSaveRecord  = 1046 // 4D: cannot save record
 	ErrCodeStampMismatch     = 1263 // 4D: given stamp does not match the current one
 	ErrCodeEntityNotSaved    = 1517 // 4D: the entity cannot be saved

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -19,6 +20,7 @@ var statuses = map[string]int{
 	fourd.ENOTFOUND:     http.StatusNotFound,
 	fourd.EMETHOD:       http.StatusMethodNotAllowed,
 	fourd.ECONFLICT:     http.StatusConflict,
+	fourd.EABORTED:      http.StatusConflict,
 	fourd.EQUOTA:        http.StatusTooManyRequests,
 	fourd.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	fourd.EINTERNAL:     http.StatusInternalServerError,
@@ -32,8 +34,13 @@ func StatusCode(err error) int {
 	return http.StatusInternalServerError
 }
 
-// codeForStatus is the reverse table, for the client.
+// codeForStatus is the reverse table, for the client. Where two codes
+// share a status (409), the envelope's errCode tells them apart: see
+// decodeError.
 func codeForStatus(status int) string {
+	if status == http.StatusConflict {
+		return fourd.ECONFLICT
+	}
 	for code, s := range statuses {
 		if s == status {
 			return code
@@ -89,6 +96,10 @@ func item(fe *fourd.Error) ErrorItem {
 // *fourd.Error is internal: it is logged with the process ID of the request,
 // and the client sees only a generic message naming that ID.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	err, gone := cancellation(r.Context(), err)
+	if gone {
+		return // the client went away: nobody to answer, nothing to log
+	}
 	status := StatusCode(err)
 	items := envelopeItems(err)
 	if fourd.ErrorCode(err) == fourd.EINTERNAL || len(items) == 0 {
@@ -112,4 +123,47 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// cancellation maps an error that comes from the request's cancelled
+// context to what the client should see, by the context's cause
+// (context.Cause, or the process's own Cause):
+//
+//   - the process was aborted (ABORT PROCESS BY ID, the admin console) or
+//     its session ended (dropped, expired, logged out): 4D's error 1006,
+//     "program interrupted", status 409;
+//   - the server is stopping: 503, errCode 9006;
+//   - a cause that is a *fourd.Error (a budget or quota that cancels the
+//     work): that error;
+//   - anything else, the client closing its connection: gone is true, and
+//     nothing is answered or logged.
+//
+// An error the handler chose itself (a *fourd.Error that is not internal)
+// is kept even if the context ended meanwhile, and so is any error while
+// the context is live.
+func cancellation(ctx context.Context, err error) (_ error, gone bool) {
+	if ctx.Err() == nil {
+		return err, false
+	}
+	if code := fourd.ErrorCode(err); code != "" && code != fourd.EINTERNAL {
+		return err, false
+	}
+	var cause error
+	if p := fourd.CurrentProcess(ctx); p != nil {
+		cause = p.Cause()
+	} else {
+		cause = context.Cause(ctx)
+	}
+	var fe *fourd.Error
+	switch {
+	case errors.Is(cause, fourd.ErrAborted), errors.Is(cause, fourd.ErrSessionEnded):
+		e := fourd.Errorf(fourd.EABORTED, fourd.ErrCodeInterrupted, "the request was interrupted: its process was aborted (%v)", cause)
+		e.Component = fourd.ComponentDB
+		return e, false
+	case errors.Is(cause, fourd.ErrServerStopping):
+		return fourd.Errorf(fourd.EUNAVAILABLE, fourd.ErrCodeShuttingDown, "the server is stopping: the request was interrupted"), false
+	case errors.As(cause, &fe):
+		return fe, false
+	}
+	return err, true
 }
