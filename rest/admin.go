@@ -57,7 +57,7 @@ func (h *Handler) admin() (AdminActions, error) {
 func readAdminBody(r *http.Request, v any, example string) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	if err != nil {
-		return badParam("read the request body: %v", err)
+		return bodyError(err)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return badParam("the body must be a JSON object, as in %s: %v", example, err)

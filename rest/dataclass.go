@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fourd/fourd"
 )
@@ -124,6 +125,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	p, err := readDataParams(r.URL.Query(), h.Data.Model(), req.dc)
 	if err != nil {
 		return err
+	}
+	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
+		return badParam("$timeout: an entity set lives at most %d seconds on this server (limit: --max-entity-set-timeout)", max/time.Second)
 	}
 	if err := h.checkQueryPaths(r, req, p); err != nil {
 		return err

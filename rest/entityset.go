@@ -208,7 +208,7 @@ func (h *Handler) postRelease(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return badParam("read the request body: %v", err)
+		return bodyError(err)
 	}
 	var ids []string
 	if err := json.Unmarshal(body, &ids); err != nil {

@@ -415,7 +415,7 @@ func (h *Handler) serveFunction(w http.ResponseWriter, r *http.Request, t *funcT
 	} else {
 		var err error
 		if body, err = io.ReadAll(io.LimitReader(r.Body, maxFunctionBody+1)); err != nil {
-			return badParam("read the request body: %v", err)
+			return bodyError(err)
 		}
 		if len(body) > maxFunctionBody {
 			return errTooLarge("a function's arguments are at most %d bytes", maxFunctionBody)

@@ -55,6 +55,7 @@ type Handler struct {
 	// answers 404.
 	Locks fourd.LockTable
 
+	bodies bodyBudget // request bodies in flight
 	logins loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
@@ -129,7 +130,7 @@ func (h *Handler) Init() {
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
 	}))
-	h.handler = h.withSession(h.withForceLogin(h.withProcess(h.mux)))
+	h.handler = h.withCleanRequest(h.withSession(h.withForceLogin(h.withBodyLimits(h.withProcess(h.mux)))))
 }
 
 // CookieName returns the session cookie's name: 4DSID_<AppName>.

@@ -32,7 +32,7 @@ func (h *Handler) postIndex(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	if err != nil {
-		return badParam("read the request body: %v", err)
+		return bodyError(err)
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.DataClass == "" || req.Attribute == "" {
 		return badParam(`the body must be {"dataClass":"Employee","attribute":"lastName"}`)

@@ -3,7 +3,9 @@ package rest_test
 import (
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/servertest"
@@ -80,4 +82,27 @@ func TestAnswerLimits(t *testing.T) {
 			t.Fatalf("a small answer: %d %s", status, body)
 		}
 	})
+}
+
+func TestEntitySetTimeoutLimit(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	for _, v := range []string{"86401", "9223372037", "99999999999999999999999"} {
+		status, body := get(t, c, srv.URL(), "/rest/Employee", "$method", "entityset", "$timeout", v)
+		if status != http.StatusBadRequest || errCodeOf(t, body) != fourd.ErrCodeBadParameter {
+			t.Fatalf("$timeout=%s: %d %s, want 400", v, status, body)
+		}
+		if !strings.Contains(string(body), "at most 86400 seconds") {
+			t.Fatalf("$timeout=%s: %s does not name the limit", v, body)
+		}
+	}
+	set := makeSet(t, c, srv.URL(), "Employee", "$timeout", "86400")
+	es := findSet(getInfo(t, c, srv.URL()), set)
+	if es == nil {
+		t.Fatal("the set is not listed")
+	}
+	refreshed, err1 := time.Parse(time.RFC3339, es.Refreshed)
+	expires, err2 := time.Parse(time.RFC3339, es.Expires)
+	if err1 != nil || err2 != nil || expires.Sub(refreshed) != 24*time.Hour {
+		t.Fatalf("set with $timeout=86400: refreshed %s, expires %s", es.Refreshed, es.Expires)
+	}
 }

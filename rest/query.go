@@ -3,6 +3,8 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,11 +102,14 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 		}
 	}
 	if v, ok := param(q, "$timeout"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) || n <= 0 {
 			return nil, badParam("$timeout=%q: a number of seconds greater than 0", v)
 		}
-		p.timeout = time.Duration(n) * time.Second
+		p.timeout = time.Duration(math.MaxInt64) // past any limit: checked by checkTimeout
+		if n < math.MaxInt64/int64(time.Second) {
+			p.timeout = time.Duration(n) * time.Second
+		}
 	}
 	p.savedFilter, _ = param(q, "$savedfilter")
 	p.savedOrderBy, _ = param(q, "$savedorderby")

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,9 +13,6 @@ import (
 	"github.com/fourd/fourd"
 )
 
-// maxBody bounds a request body: 32 MiB of JSON.
-const maxBody = 32 << 20
-
 // postUpdate serves POST /rest/{dataClass}?$method=update: one entity, or
 // an array of entities, each created (no __KEY/__STAMP) or updated (both
 // given). One entity answers the entity as saved; an array answers
@@ -24,24 +22,12 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	if req.hasKey || req.hasSetID {
 		return badParam("$method=update goes to the dataclass: POST /rest/%s?$method=update", req.dc.Name)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err := h.mayWrite(r, req.dc); err != nil {
+		return err // before a byte of the body is read
+	}
+	raws, single, err := decodeEntities(r.Body)
 	if err != nil {
-		return badParam("read the request body: %v", err)
-	}
-	if len(body) > maxBody {
-		return badParam("the request body is larger than %d bytes", maxBody)
-	}
-	body = bytes.TrimSpace(body)
-	single := len(body) > 0 && body[0] == '{'
-	var raws []map[string]json.RawMessage
-	if single {
-		var one map[string]json.RawMessage
-		if err := json.Unmarshal(body, &one); err != nil {
-			return badParam("the body must be a JSON object or an array of objects: %v", err)
-		}
-		raws = append(raws, one)
-	} else if err := json.Unmarshal(body, &raws); err != nil {
-		return badParam("the body must be a JSON object or an array of objects: %v", err)
+		return err
 	}
 	saves := make([]fourd.EntitySave, len(raws))
 	for i, raw := range raws {
@@ -140,6 +126,87 @@ func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.
 		j++
 	}
 	return out, nil
+}
+
+// mayWrite refuses an update request of a session that may neither
+// create nor update entities of dc, before its body is read.
+func (h *Handler) mayWrite(r *http.Request, dc *fourd.DataClass) error {
+	if h.allow(r, fourd.ActionCreate, dc, "") == nil || h.allow(r, fourd.ActionUpdate, dc, "") == nil {
+		return nil
+	}
+	return fourd.Errorf(fourd.EUNAUTHORIZED, fourd.ErrCodePermission, "no permission to create or update %s", dc.Name)
+}
+
+// decodeEntities reads an update body as a stream: one JSON object, or an
+// array of objects decoded one at a time, so that no more than one entity
+// is held twice (as text and decoded). Anything else, null or a value
+// among the objects included, is a 400.
+func decodeEntities(body io.Reader) (raws []map[string]json.RawMessage, single bool, err error) {
+	br := bufio.NewReader(body)
+	first, err := firstByte(br)
+	if err != nil {
+		return nil, false, err
+	}
+	dec := json.NewDecoder(br)
+	shape := func(err error) error {
+		if errors.As(err, new(*fourd.Error)) {
+			return err // a limit of the body, not its shape
+		}
+		return badParam("the body must be a JSON object or an array of objects: %v", err)
+	}
+	switch first {
+	case '{':
+		var one map[string]json.RawMessage
+		if err := dec.Decode(&one); err != nil {
+			return nil, false, shape(err)
+		}
+		raws, single = append(raws, one), true
+	case '[':
+		if _, err := dec.Token(); err != nil {
+			return nil, false, shape(err)
+		}
+		for dec.More() {
+			var one map[string]json.RawMessage
+			if err := dec.Decode(&one); err != nil {
+				return nil, false, shape(err)
+			}
+			if one == nil {
+				return nil, false, badParam("entity %d of the body is null; each must be an object", len(raws))
+			}
+			raws = append(raws, one)
+		}
+		if _, err := dec.Token(); err != nil { // the closing ]
+			return nil, false, shape(err)
+		}
+	default:
+		return nil, false, badParam("the body must be a JSON object or an array of objects, not one that starts with %q", first)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("more JSON follows the entities")
+		}
+		return nil, false, shape(err)
+	}
+	return raws, single, nil
+}
+
+// firstByte returns the first byte of br that is not JSON white space,
+// leaving it unread.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return 0, badParam("the body is empty; it must be a JSON object or an array of objects")
+		}
+		if err != nil {
+			return 0, bodyError(err)
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c, br.UnreadByte()
+	}
 }
 
 // appendEntityWithError writes a save result: the entity, with __STATUS and
