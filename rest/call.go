@@ -220,6 +220,8 @@ func (c *Call) Save(ctx context.Context, e *Entity) error {
 			return err
 		}
 	}
+	c.h.lockGate.RLock()
+	defer c.h.lockGate.RUnlock()
 	if save.Update {
 		if err := c.h.checkLock(ctx, c.Session, e.DataClass, e.Key); err != nil {
 			return err
@@ -246,8 +248,7 @@ func (c *Call) Lock(ctx context.Context, e *Entity) error {
 	if c.h.Locks == nil {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server keeps no entity locks")
 	}
-	_, err := c.h.Locks.Lock(ctx, c.h.newLock(c.r, c.Session, e.DataClass, &e.Entity, c.Process.ID()))
-	return err
+	return c.h.takeLock(ctx, c.h.newLock(c.r, c.Session, e.DataClass, &e.Entity, c.Process.ID()))
 }
 
 // Unlock releases a lock the call's session holds on e.

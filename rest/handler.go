@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -56,6 +57,13 @@ type Handler struct {
 	Locks fourd.LockTable
 
 	bodies bodyBudget // request bodies in flight
+
+	// lockGate orders lock grants after writes: an update or deletion
+	// holds it shared from its lock check to the end of its write, $lock
+	// and Call.Lock hold it alone to take a lock. Writes do not wait for one
+	// another; a lock waits for the writes in flight.
+	lockGate sync.RWMutex
+
 	logins loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string

@@ -52,7 +52,7 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, req *dataReq
 	}
 	s := RequestSession(r)
 	if lock {
-		_, err = h.Locks.Lock(ctx, h.newLock(r, s, req.dc, e, 0))
+		err = h.takeLock(ctx, h.newLock(r, s, req.dc, e, 0))
 	} else {
 		_, err = h.Locks.Unlock(ctx, req.dc.Name, e.Key, s.ID)
 	}
@@ -61,6 +61,17 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, req *dataReq
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"result":true,"__STATUS":{"success":true}}`))
 	return nil
+}
+
+// takeLock takes a lock once no checked write is in flight: an update or
+// deletion that found the entity unlocked finishes before the lock is
+// granted, so that a session never holds a lock on an entity that another
+// one is still changing (see lockGate).
+func (h *Handler) takeLock(ctx context.Context, l fourd.EntityLock) error {
+	h.lockGate.Lock()
+	defer h.lockGate.Unlock()
+	_, err := h.Locks.Lock(ctx, l)
+	return err
 }
 
 // newLock describes a lock of session s on e, taken by request r; a

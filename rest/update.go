@@ -87,6 +87,8 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 // single (one entity), a locked entity fails the whole call, as the
 // error, and nothing is saved.
 func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.DataClass, saves []fourd.EntitySave, atomic, single bool) ([]fourd.SaveResult, error) {
+	h.lockGate.RLock()
+	defer h.lockGate.RUnlock()
 	whole := atomic || single
 	var locked map[int]error
 	for i, sv := range saves {
@@ -350,6 +352,8 @@ func (h *Handler) postDelete(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err != nil {
 		return err
 	}
+	h.lockGate.RLock()
+	defer h.lockGate.RUnlock()
 	if err := h.checkRowLocks(r.Context(), RequestSession(r), dc, rows); err != nil {
 		return err
 	}
