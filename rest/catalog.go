@@ -44,13 +44,58 @@ type catalogDataClass struct {
 	DefaultTopSize int                `json:"defaultTopSize"`
 	Attributes     []catalogAttribute `json:"attributes"`
 	Key            []catalogKey       `json:"key"`
+	Methods        []catalogMethod    `json:"methods,omitempty"`
 }
 
-func describe(m *fourd.Model, dc *fourd.DataClass) catalogDataClass {
+// catalogMethod is an exposed function, as $catalog's singletons section
+// lists them; a dataclass's also says what it applies to.
+type catalogMethod struct {
+	Name             string `json:"name"`
+	ApplyTo          string `json:"applyTo,omitempty"`
+	AllowedOnHTTPGET bool   `json:"allowedOnHTTPGET"`
+	Exposed          bool   `json:"exposed"`
+}
+
+type catalogSingleton struct {
+	Name    string          `json:"name"`
+	Methods []catalogMethod `json:"methods"`
+}
+
+// singletons lists the singleton classes with their functions, for the
+// "singletons" section of $catalog and $catalog/$all (nil when none).
+func (h *Handler) singletons() []catalogSingleton {
+	var out []catalogSingleton
+	for _, d := range h.Functions.List() {
+		if d.Kind != KindSingleton {
+			continue
+		}
+		if len(out) == 0 || out[len(out)-1].Name != d.Class {
+			out = append(out, catalogSingleton{Name: d.Class})
+		}
+		last := &out[len(out)-1]
+		last.Methods = append(last.Methods, catalogMethod{Name: d.Name, AllowedOnHTTPGET: d.get, Exposed: true})
+	}
+	return out
+}
+
+// methodsOf lists the functions registered for a dataclass: dataclass,
+// entity and entity selection functions.
+func (h *Handler) methodsOf(dc string) []catalogMethod {
+	var out []catalogMethod
+	for _, d := range h.Functions.List() {
+		if d.Class != dc || d.Kind == KindSingleton || d.Kind == KindDataStore {
+			continue
+		}
+		out = append(out, catalogMethod{Name: d.Name, ApplyTo: d.Kind.String(), AllowedOnHTTPGET: d.get, Exposed: true})
+	}
+	return out
+}
+
+func (h *Handler) describe(m *fourd.Model, dc *fourd.DataClass) catalogDataClass {
 	out := catalogDataClass{
 		Name: dc.Name, ClassName: dc.Name, CollectionName: dc.Name + "Selection", TableNumber: dc.Number(),
 		Scope: "public", DataURI: "/rest/" + dc.Name, DefaultTopSize: DefaultTop,
-		Key: []catalogKey{{Name: dc.PrimaryKey}},
+		Key: []catalogKey{{Name: dc.PrimaryKey}}, Methods: h.methodsOf(dc.Name),
 	}
 	for _, a := range dc.Attributes {
 		ca := catalogAttribute{Name: a.Name, Kind: string(a.Kind), Scope: "public"}
@@ -82,8 +127,9 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeValue(w, struct {
-		DataClasses []catalogEntry `json:"dataClasses"`
-	}{entries})
+		Singletons  []catalogSingleton `json:"singletons,omitempty"`
+		DataClasses []catalogEntry     `json:"dataClasses"`
+	}{h.singletons(), entries})
 }
 
 // getCatalogEntry serves GET /rest/$catalog/$all and /rest/$catalog/{dataClass}.
@@ -106,17 +152,18 @@ func (h *Handler) getCatalogEntry(w http.ResponseWriter, r *http.Request) error 
 	if name == "$all" {
 		all := []catalogDataClass{}
 		for _, dc := range m.DataClasses {
-			all = append(all, describe(m, dc))
+			all = append(all, h.describe(m, dc))
 		}
 		return writeValue(w, struct {
+			Singletons  []catalogSingleton `json:"singletons,omitempty"`
 			DataClasses []catalogDataClass `json:"dataClasses"`
-		}{all})
+		}{h.singletons(), all})
 	}
 	dc := m.DataClass(name)
 	if dc == nil {
 		return unknownDataClass(name)
 	}
-	return writeValue(w, describe(m, dc))
+	return writeValue(w, h.describe(m, dc))
 }
 
 // writeValue writes v with encoding/json: for small, rare answers.

@@ -233,6 +233,45 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("GET of an entity function: %d %s, want 405", status, body)
 		}
 	})
+	t.Run("Catalog", func(t *testing.T) {
+		type method struct {
+			Name             string `json:"name"`
+			ApplyTo          string `json:"applyTo"`
+			AllowedOnHTTPGET bool   `json:"allowedOnHTTPGET"`
+			Exposed          bool   `json:"exposed"`
+		}
+		var cat struct {
+			Singletons []struct {
+				Name    string   `json:"name"`
+				Methods []method `json:"methods"`
+			} `json:"singletons"`
+			DataClasses []struct {
+				Name    string   `json:"name"`
+				Methods []method `json:"methods"`
+			} `json:"dataClasses"`
+		}
+		for _, path := range []string{"/rest/$catalog", "/rest/$catalog/$all"} {
+			status, body := get(t, c, u, path)
+			if status != http.StatusOK || json.Unmarshal(body, &cat) != nil {
+				t.Fatalf("%s: %d %s", path, status, body)
+			}
+			want := []method{{Name: "hello", Exposed: true}, {Name: "hi", AllowedOnHTTPGET: true, Exposed: true}}
+			if len(cat.Singletons) != 1 || cat.Singletons[0].Name != "Greeter" || !reflect.DeepEqual(cat.Singletons[0].Methods, want) {
+				t.Errorf("%s singletons: %s", path, body)
+			}
+		}
+		status, body := get(t, c, u, "/rest/$catalog/Employee")
+		var emp struct {
+			Methods []method `json:"methods"`
+		}
+		if status != http.StatusOK || json.Unmarshal(body, &emp) != nil {
+			t.Fatalf("$catalog/Employee: %d %s", status, body)
+		}
+		want := []method{{"byName", "dataClass", false, true}, {"fullName", "entity", false, true}, {"payroll", "entitySelection", false, true}}
+		if !reflect.DeepEqual(emp.Methods, want) {
+			t.Errorf("$catalog/Employee methods = %+v, want %+v", emp.Methods, want)
+		}
+	})
 	t.Run("DataStillServed", func(t *testing.T) {
 		if col := getCollection(t, c, u, "/rest/Employee/lastName", "$filter", "ID=1"); col.Count != 1 {
 			t.Errorf("a projection next to the functions: %+v", col)
