@@ -67,6 +67,10 @@ type Handler struct {
 	logins loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
+	// BodyTimeout is how long a client has to send a request's whole
+	// body (DefaultBodyTimeout when 0; negative: no limit). Past it, the
+	// body read fails and the request answers 400.
+	BodyTimeout time.Duration
 	// IdleTimeout is a new REST session's idle lifetime (default
 	// fourd.DefaultIdleTimeout).
 	IdleTimeout time.Duration
@@ -98,6 +102,9 @@ func (h *Handler) Init() {
 	}
 	if h.Now == nil {
 		h.Now = time.Now
+	}
+	if h.BodyTimeout == 0 {
+		h.BodyTimeout = DefaultBodyTimeout
 	}
 	if h.Logger == nil {
 		h.Logger = slog.Default()

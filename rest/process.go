@@ -3,7 +3,11 @@ package rest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/fourd/fourd"
 )
@@ -42,10 +46,74 @@ func (h *Handler) withProcess(next http.Handler) http.Handler {
 			}
 			p.End(nil)
 		}()
+		stop := h.bindConnection(p, w, r)
+		defer stop()
 		var ctx context.Context = p
 		if fn != nil {
 			ctx = context.WithValue(ctx, funcTargetKey{}, fn)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// DefaultBodyTimeout is how long a client has to send a request's whole
+// body, from the moment the request is served: Handler.BodyTimeout's
+// default (fourd serve --body-timeout).
+const DefaultBodyTimeout = time.Minute
+
+// AbortWriteGrace is how long an aborted request may still take to write
+// its answer before its connection is cut.
+const AbortWriteGrace = 5 * time.Second
+
+// bindConnection ties the request's connection to its process p:
+//
+//   - the body must arrive within BodyTimeout: a read deadline, which
+//     net/http lifts itself once the body has been read to its end (so
+//     that it never cuts work that goes on longer);
+//   - when p is aborted (ABORT PROCESS BY ID, its session ending, the
+//     server stopping), a body read stops at once and a write to a client
+//     that does not read stops after AbortWriteGrace, so that the process
+//     ends whatever it waits on and never outlives its session.
+//
+// The returned stop must be called when the request has been served.
+func (h *Handler) bindConnection(p *fourd.Process, w http.ResponseWriter, r *http.Request) (stop func()) {
+	rc := http.NewResponseController(w)
+	if h.BodyTimeout > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		if rc.SetReadDeadline(time.Now().Add(h.BodyTimeout)) == nil {
+			r.Body = &timedBody{ReadCloser: r.Body, p: p, limit: h.BodyTimeout}
+		}
+	}
+	stopAbort := context.AfterFunc(p, func() {
+		now := time.Now()
+		_ = rc.SetReadDeadline(now)
+		_ = rc.SetWriteDeadline(now.Add(AbortWriteGrace))
+	})
+	return func() {
+		if !stopAbort() {
+			// The abort ran: its write deadline must not outlive the
+			// request on a kept-alive connection (net/http sets the read
+			// deadline of the next request itself).
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+	}
+}
+
+// timedBody is a request body under a read deadline: a read the deadline
+// or an abort cuts says so.
+type timedBody struct {
+	io.ReadCloser
+	p     *fourd.Process
+	limit time.Duration
+}
+
+func (b *timedBody) Read(buf []byte) (int, error) {
+	n, err := b.ReadCloser.Read(buf)
+	switch {
+	case err == nil || err == io.EOF:
+	case b.p.Err() != nil:
+		err = fmt.Errorf("the request was aborted while its body was read: %w", context.Cause(b.p))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("the body did not arrive within %s (--body-timeout)", b.limit)
+	}
+	return n, err
 }

@@ -85,6 +85,9 @@ type Server struct {
 	// Quotas bounds sessions, entity sets and login attempts;
 	// rest.DefaultQuotas when nil.
 	Quotas *rest.Quotas
+	// BodyTimeout is how long a client has to send a request's body;
+	// rest.DefaultBodyTimeout when 0, no limit when negative.
+	BodyTimeout time.Duration
 	// Limits bounds what one request may cost (answer and body sizes);
 	// rest.DefaultLimits when nil.
 	Limits *rest.Limits
@@ -249,20 +252,21 @@ func (s *Server) Open() (err error) {
 	}
 
 	s.handler = &rest.Handler{
-		Processes:  s.Processes,
-		Sessions:   s.Sessions,
-		Data:       s.Data,
-		EntitySets: s.EntitySets,
-		Progress:   s.Progress,
-		Jobs:       s,
-		Admin:      s,
-		Users:      s.Users,
-		Roles:      s.Roles,
-		Policy:     s.policy,
-		Quotas:     s.Quotas,
-		Limits:     s.Limits,
-		Functions:  s.Functions,
-		Locks:      s.Locks,
+		Processes:   s.Processes,
+		Sessions:    s.Sessions,
+		Data:        s.Data,
+		EntitySets:  s.EntitySets,
+		Progress:    s.Progress,
+		Jobs:        s,
+		Admin:       s,
+		Users:       s.Users,
+		Roles:       s.Roles,
+		Policy:      s.policy,
+		Quotas:      s.Quotas,
+		Limits:      s.Limits,
+		BodyTimeout: s.BodyTimeout,
+		Functions:   s.Functions,
+		Locks:       s.Locks,
 
 		AllowAddressChange: s.AllowAddressChange,
 		AppName:            s.AppName,
