@@ -121,12 +121,21 @@ func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
 	if h.Users == nil {
 		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
 	}
+	// Clients send the user name as "name" (4D's own example) or as
+	// "username"; both are read, and a request with two different names
+	// is refused rather than guessed.
 	var cred struct {
 		Name     string `json:"name"`
+		Username string `json:"username"`
 		Password string `json:"password"`
 	}
-	if len(call.Raw) != 1 || json.Unmarshal(call.Raw[0], &cred) != nil || cred.Name == "" {
-		return nil, badParam(`authentify takes one argument: [{"name":"alice","password":"…"}]`)
+	if len(call.Raw) != 1 || json.Unmarshal(call.Raw[0], &cred) != nil || cred.Name == "" && cred.Username == "" {
+		return nil, badParam(`authentify takes one argument: [{"name":"alice","password":"…"}] (or "username")`)
+	}
+	if cred.Name == "" {
+		cred.Name = cred.Username
+	} else if cred.Username != "" && cred.Username != cred.Name {
+		return nil, badParam("authentify: name %q and username %q differ; send one of them", cred.Name, cred.Username)
 	}
 	user, err := h.authenticate(call.r, cred.Name, cred.Password)
 	if fourd.ErrorCode(err) == fourd.EUNAUTHORIZED {

@@ -153,6 +153,21 @@ func TestAuthentify(t *testing.T) {
 	if status, _ := call("nope", `[]`); status != http.StatusNotFound {
 		t.Fatalf("unknown function: %d", status)
 	}
+	t.Run("Username", func(t *testing.T) {
+		c := servertest.NewHTTPClient(t)
+		before := jarSessionID(t, c, srv)
+		status, body := send(t, c, http.MethodPost, srv.URL()+"/rest/$catalog/authentify", `[{"username":"bob","password":"`+bobPassword+`"}]`)
+		if status != http.StatusOK || string(body) != `{"result":true}` {
+			t.Fatalf("authentify with username: %d %s", status, body)
+		}
+		if jarSessionID(t, c, srv) == before {
+			t.Fatal("authentify with username did not log in")
+		}
+		status, body = send(t, c, http.MethodPost, srv.URL()+"/rest/$catalog/authentify", `[{"name":"alice","username":"bob","password":"`+bobPassword+`"}]`)
+		if status != http.StatusBadRequest {
+			t.Fatalf("two different names: %d %s, want 400", status, body)
+		}
+	})
 }
 
 // TestAdminAccess checks controlled admin access: guests are refused the
