@@ -42,7 +42,7 @@ func BuildInfo(ctx context.Context, sets EntitySetStore, progress *Progress, ses
 	}
 	info.EntitySets = list
 	info.UsedCache = sets.Used()
-	info.Progress = progress.Snapshot()
+	info.Progress = WithStandingIndicators(progress.Snapshot())
 	all, err := sessions.Sessions(ctx)
 	if err != nil {
 		return nil, err
@@ -172,4 +172,33 @@ func (info *Info) AppendJSON(b []byte) []byte {
 		b = append(b, '}')
 	}
 	return append(b, "]}}"...)
+}
+
+// StandingIndicators are the progress indicators $info lists at all times,
+// as 4D servers do: idle (percent 0, sessions 0) when no such work runs.
+var StandingIndicators = []string{ProgressFlush, ProgressIndex}
+
+// WithStandingIndicators returns running as $info lists it: first one
+// entry for each of StandingIndicators (the oldest running indicator of
+// that kind, or an idle one), then the other running indicators, oldest
+// first.
+func WithStandingIndicators(running []ProgressInfo) []ProgressInfo {
+	out := make([]ProgressInfo, 0, len(StandingIndicators)+len(running))
+	used := make([]bool, len(running))
+	for _, kind := range StandingIndicators {
+		entry := ProgressInfo{UserInfo: kind}
+		for i, p := range running {
+			if p.UserInfo == kind {
+				entry, used[i] = p, true
+				break
+			}
+		}
+		out = append(out, entry)
+	}
+	for i, p := range running {
+		if !used[i] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

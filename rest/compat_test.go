@@ -273,3 +273,23 @@ func TestUnknownParameter(t *testing.T) {
 		}
 	})
 }
+
+func TestProgressInfoIdle(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	status, body := get(t, c, srv.URL(), "/rest/$info")
+	var info struct {
+		ProgressInfo []map[string]any `json:"ProgressInfo"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &info) != nil {
+		t.Fatalf("%d %s", status, body)
+	}
+	if len(info.ProgressInfo) != 2 {
+		t.Fatalf("ProgressInfo %v: want the flush and index indicators, idle", info.ProgressInfo)
+	}
+	for i, want := range []string{"flushProgressIndicator", "indexProgressIndicator"} {
+		p := info.ProgressInfo[i]
+		if p["UserInfo"] != want || p["percent"] != 0.0 || p["sessions"] != 0.0 {
+			t.Errorf("ProgressInfo[%d] = %v, want %s with percent 0 and sessions 0", i, p, want)
+		}
+	}
+}

@@ -199,6 +199,9 @@ func TestProgressIndicatorMoves(t *testing.T) {
 	sawProcess := false
 	servertest.EventuallyWithin(t, 2*time.Minute, "the import to end", func() bool {
 		info := getInfo(t, c, u)
+		if len(info.ProgressInfo) < 2 || info.ProgressInfo[0].UserInfo != fourd.ProgressFlush || info.ProgressInfo[1].UserInfo != fourd.ProgressIndex {
+			t.Fatalf("ProgressInfo %+v: want the flush and index indicators first, always", info.ProgressInfo)
+		}
 		running := false
 		for _, p := range info.ProgressInfo {
 			if p.UserInfo == fourd.ProgressImport {
