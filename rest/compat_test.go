@@ -293,3 +293,32 @@ func TestProgressInfoIdle(t *testing.T) {
 		}
 	}
 }
+
+func TestClean(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	id := makeSet(t, c, u, "Employee", "$filter", "salary>40000", "$orderby", "salary desc") // 4, 2, 1, 3
+	if status, body := send(t, c, http.MethodPost, u+"/rest/Employee(2)?$method=delete", ""); status != http.StatusOK {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	col := getCollection(t, c, u, "/rest/Employee/$entityset/"+id, "$clean", "true", "$method", "entityset")
+	if col.EntitySet == "" || strings.HasSuffix(col.EntitySet, id) {
+		t.Fatalf("__ENTITYSET %q: want a new set", col.EntitySet)
+	}
+	if got := keysOf(col); col.Count != 3 || !slices.Equal(got, []string{"4", "1", "3"}) {
+		t.Fatalf("cleaned set: __COUNT %d keys %v, want 3 [4 1 3] in the set's order", col.Count, got)
+	}
+	again := getCollection(t, c, u, col.EntitySet[strings.Index(col.EntitySet, "/rest/"):])
+	if got := keysOf(again); !slices.Equal(got, []string{"4", "1", "3"}) {
+		t.Fatalf("the new set holds %v", got)
+	}
+	if old := getCollection(t, c, u, "/rest/Employee/$entityset/"+id); old.Count != 4 {
+		t.Fatalf("the original set: __COUNT %d, want 4 (the deleted entity stays, as {\"__STAMP\":0})", old.Count)
+	}
+	t.Run("ErrWithoutMethod", func(t *testing.T) {
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+id, "$clean", "true")
+		if status != http.StatusBadRequest {
+			t.Fatalf("%d %s, want 400", status, body)
+		}
+	})
+}

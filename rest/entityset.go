@@ -91,6 +91,11 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "entity set %s holds %s entities, not %s", es.ID, es.DataClass, req.dc.Name)
 	}
 	rows := es.Rows
+	if p.clean {
+		if rows, err = h.clean(r, req.dc, rows); err != nil {
+			return err
+		}
+	}
 	if p.logicOp != "" {
 		other, err := h.EntitySets.Get(ctx, strings.ToUpper(p.otherSet), h.Now())
 		if err != nil {
@@ -136,6 +141,22 @@ func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *data
 		es = nil
 	}
 	return h.writeSetPage(w, r, req, p, es, rows)
+}
+
+// clean returns rows without those whose entity was deleted since the set
+// was made, in the same order: $clean.
+func (h *Handler) clean(r *http.Request, dc *fourd.DataClass, rows fourd.RowSet) (fourd.RowSet, error) {
+	list := rows.AppendTo(make([]fourd.RowID, 0, rows.Len()))
+	live, err := h.Data.Rows(r.Context(), fourd.Selection{DataClass: dc, InRows: list})
+	if err != nil {
+		return nil, err
+	}
+	if len(live) == len(list) {
+		return rows, nil
+	}
+	in := h.EntitySets.NewRowSet(live, false)
+	list = slices.DeleteFunc(list, func(row fourd.RowID) bool { return !in.Contains(row) })
+	return h.EntitySets.NewRowSet(list, rows.Sorted()), nil
 }
 
 // refine applies $filter (keeping the set's order) and $orderby to a set's

@@ -84,7 +84,7 @@ var parameters = func() map[string]paramSpec {
 		{name: "$atomic"},
 		{name: "$atOnce"},
 		{name: "$expand", refused: "fourd does not implement $expand yet; name the relation in $attributes (as in $attributes=employer.*)"},
-		{name: "$clean", refused: "fourd does not implement $clean yet"},
+		{name: "$clean"},
 		{name: "$queryplan", refused: "fourd does not implement $queryplan yet"},
 		{name: "$querypath", refused: "fourd does not implement $querypath yet"},
 		{name: "$asArray", refused: "fourd does not implement $asArray yet"},

@@ -38,6 +38,7 @@ type dataParams struct {
 	otherSet     string
 	compute      fourd.Aggregate
 	distinct     bool
+	clean        bool // $clean: without the entities deleted since (with $method=entityset)
 	atomic       bool
 }
 
@@ -137,6 +138,12 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	}
 	if p.distinct, err = boolParam(q, "$distinct"); err != nil {
 		return nil, err
+	}
+	if p.clean, err = boolParam(q, "$clean"); err != nil {
+		return nil, err
+	}
+	if p.clean && p.method != "entityset" {
+		return nil, badParam("$clean makes a new entity set: send it with $method=entityset, on /rest/{dataClass}/$entityset/{id}")
 	}
 	atomic, err := boolParam(q, "$atomic")
 	if err != nil {
