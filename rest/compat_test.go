@@ -322,3 +322,63 @@ func TestClean(t *testing.T) {
 		}
 	})
 }
+
+func TestAsArray(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	status, body := get(t, c, u, "/rest/Company", "$filter", `"name!=Globex"`, "$orderby", "ID", "$top", "3", "$asArray", "true")
+	var got []map[string]any
+	if status != http.StatusOK || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("%d %s: want a JSON array", status, body)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d entities, want 2: %s", len(got), body)
+	}
+	for i, want := range []struct {
+		id    float64
+		name  string
+		staff float64
+	}{{1, "Acme", 2}, {2, "acme labs", 1}} {
+		e := got[i]
+		key, _ := e["__KEY"].(map[string]any)
+		staff, _ := e["staff"].(map[string]any)
+		if key == nil || key["ID"] != want.id || key["__STAMP"] == nil || e["ID"] != want.id || e["name"] != want.name || staff == nil || staff["__COUNT"] != want.staff {
+			t.Errorf("entity %d = %v; want __KEY {ID:%v,__STAMP:…}, name %q, staff {__COUNT:%v}", i, e, want.id, want.name, want.staff)
+		}
+	}
+	if keys := objectKeys(t, mustRaw(t, body, 0)); len(keys) < 2 || keys[0] != "__KEY" || keys[1] != "ID" {
+		t.Fatalf("keys %v: __KEY first, then the attributes", keys)
+	}
+	t.Run("EntitySetPage", func(t *testing.T) {
+		id := makeSet(t, c, u, "Employee", "$filter", "salary>50000", "$orderby", "salary desc")
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+id, "$asArray", "true", "$attributes", "lastName", "$top", "2")
+		var page []map[string]any
+		if status != http.StatusOK || json.Unmarshal(body, &page) != nil || len(page) != 2 || page[0]["lastName"] != "martin" || page[1]["lastName"] != "Alvarez" {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("ErrNotAPage", func(t *testing.T) {
+		for _, tc := range []struct {
+			path   string
+			params []string
+		}{{"/rest/Employee(1)", nil}, {"/rest/Employee/salary", []string{"$compute", "sum"}}} {
+			status, body := get(t, c, u, tc.path, append(tc.params, "$asArray", "true")...)
+			if status != http.StatusBadRequest {
+				t.Errorf("%s: %d %s, want 400", tc.path, status, body)
+			}
+			if _, msg := errorOf(t, status, body); !strings.Contains(msg, "$asArray") {
+				t.Errorf("%s: message %q does not name $asArray", tc.path, msg)
+			}
+		}
+	})
+}
+
+// mustRaw returns element i of a JSON array.
+func mustRaw(t *testing.T, body []byte, i int) json.RawMessage {
+	t.Helper()
+	var list []json.RawMessage
+	if err := json.Unmarshal(body, &list); err != nil || len(list) <= i {
+		t.Fatalf("not an array of %d: %s", i+1, body)
+	}
+	return list[i]
+}

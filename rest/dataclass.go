@@ -152,6 +152,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 		}
 		return h.getSelection(w, r, req, p)
 	case http.MethodPost:
+		if p.asArray {
+			return errAsArray()
+		}
 		switch p.method {
 		case "update":
 			return h.postUpdate(w, r, req, p)
@@ -188,15 +191,24 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 	if err != nil {
 		return err
 	}
-	return h.writeCollection(ctx, w, "", proj, count, p.skip, es)
+	return h.writeCollection(ctx, w, "", proj, count, p.skip, es, p.asArray)
 }
 
 // writeCollection loads what the projection shows of the relations and
 // writes a page in the collection shape.
-func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity) error {
+//
+// With asArray ($asArray=true) the page is a bare array of entities in
+// 4D's $asArray form (see appendArray).
+func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity, asArray bool) error {
 	rel, err := h.loadRelated(ctx, proj, es)
 	if err != nil {
 		return err
+	}
+	var counts map[string]map[string]int
+	if asArray {
+		if counts, err = h.relatedCounts(ctx, proj, es); err != nil {
+			return err
+		}
 	}
 	enc, err := h.boundedEncoder(ctx)
 	if err != nil {
@@ -204,7 +216,11 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
+	if asArray {
+		*buf = enc.appendArray((*buf)[:0], proj, es, rel, counts)
+	} else {
+		*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
+	}
 	if err := enc.check(*buf); err != nil {
 		return err
 	}
@@ -225,6 +241,41 @@ func (h *Handler) loadRelated(ctx context.Context, proj *projection, es []*fourd
 	return loadRelated(ctx, h.Data, proj, es, b)
 }
 
+// errAsArray refuses $asArray where the answer is not a page of entities.
+func errAsArray() error {
+	return badParam("$asArray applies to a page of entities (a dataclass, an entity set, a 1->N relation), not to this request")
+}
+
+// relatedCounts counts, for each entity of es, the related entities of
+// each 1->N relation that proj shows deferred: what $asArray writes as
+// {"__COUNT":n}. One count per entity and relation, each served by the
+// foreign key's lookup; a page is at most maxTop entities.
+func (h *Handler) relatedCounts(ctx context.Context, proj *projection, es []*fourd.Entity) (map[string]map[string]int, error) {
+	var counts map[string]map[string]int
+	for _, a := range proj.attrs {
+		if a.Kind != fourd.KindRelatedEntities || proj.nested[a.Name] != nil {
+			continue
+		}
+		target := proj.m.DataClass(a.RelatedDataClass)
+		byKey := make(map[string]int, len(es))
+		for _, e := range es {
+			if e == nil {
+				continue
+			}
+			_, n, err := h.Data.Page(ctx, fourd.Selection{DataClass: target, Filter: relationFilter(a.Path, e.Key)}, 0, 0, nil)
+			if err != nil {
+				return nil, err
+			}
+			byKey[e.Key] = n
+		}
+		if counts == nil {
+			counts = map[string]map[string]int{}
+		}
+		counts[a.Name] = byKey
+	}
+	return counts, nil
+}
+
 // getEntity serves GET /rest/{dataClass}({key}) and its projections, and
 // /rest/Company(1)/staff, the entities a relation leads to.
 func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
@@ -241,6 +292,9 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	}
 	if following {
 		return h.followRelation(w, r, req, p, e)
+	}
+	if p.asArray {
+		return errAsArray()
 	}
 	rel, err := h.loadRelated(ctx, proj, []*fourd.Entity{e})
 	if err != nil {
@@ -316,6 +370,9 @@ const maxDistinct = 10000
 func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, in fourd.RowSet) error {
 	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
 		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
+	}
+	if p.asArray {
+		return errAsArray()
 	}
 	if err := h.allow(r, fourd.ActionRead, req.dc, req.attrs[0].Name); err != nil {
 		return err

@@ -228,6 +228,13 @@ func (enc *encoder) appendEntity(b []byte, e *fourd.Entity, p *projection, rel *
 	b = fourd.AppendTime(b, e.Timestamp)
 	b = append(b, `","__STAMP":`...)
 	b = strconv.AppendInt(b, e.Stamp, 10)
+	return append(enc.appendAttributes(b, e, p, rel, nil), '}')
+}
+
+// appendAttributes writes ,"name":value for each attribute of p. counts,
+// when not nil, gives the 1->N relations shown deferred as {"__COUNT":n}
+// instead ($asArray), by relation and parent key.
+func (enc *encoder) appendAttributes(b []byte, e *fourd.Entity, p *projection, rel *related, counts map[string]map[string]int) []byte {
 	for _, a := range p.attrs {
 		b = append(b, ',')
 		b = fourd.AppendJSONString(b, a.Name)
@@ -238,10 +245,50 @@ func (enc *encoder) appendEntity(b []byte, e *fourd.Entity, p *projection, rel *
 		case fourd.KindRelatedEntity:
 			b = enc.appendRelatedEntity(b, e, a, p, rel)
 		case fourd.KindRelatedEntities:
+			if byKey := counts[a.Name]; byKey != nil {
+				b = append(b, `{"__COUNT":`...)
+				b = strconv.AppendInt(b, int64(byKey[e.Key]), 10)
+				b = append(b, '}')
+				continue
+			}
 			b = enc.appendRelatedEntities(b, e, a, p, rel)
 		}
 	}
-	return append(b, '}')
+	return b
+}
+
+// appendArray writes a page of entities in $asArray's form, as 4D's
+// $asArray page shows it: a bare array whose entities carry
+// "__KEY":{"<primary key>":value,"__STAMP":n}, and 1->N relations as
+// {"__COUNT":n} (counts) unless $attributes shows them inline.
+func (enc *encoder) appendArray(b []byte, p *projection, es []*fourd.Entity, rel *related, counts map[string]map[string]int) []byte {
+	pk := p.dc.Key()
+	b = append(b, '[')
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if enc.over(b) {
+			return b
+		}
+		if e == nil {
+			b = append(b, `{"__STAMP":0}`...)
+			continue
+		}
+		b = append(b, `{"__KEY":{`...)
+		b = fourd.AppendJSONString(b, pk.Name)
+		b = append(b, ':')
+		if pk.Type == fourd.AttrLong || pk.Type == fourd.AttrLong64 {
+			b = append(b, e.Key...) // the key's text is the number
+		} else {
+			b = fourd.AppendJSONString(b, e.Key)
+		}
+		b = append(b, `,"__STAMP":`...)
+		b = strconv.AppendInt(b, e.Stamp, 10)
+		b = append(b, '}')
+		b = append(enc.appendAttributes(b, e, p, rel, counts), '}')
+	}
+	return append(b, ']')
 }
 
 func (enc *encoder) appendRelatedEntity(b []byte, e *fourd.Entity, a *fourd.Attribute, p *projection, rel *related) []byte {

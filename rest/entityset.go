@@ -61,7 +61,7 @@ func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *data
 	if es != nil {
 		uri = setURI(req.dc, es.ID)
 	}
-	return h.writeCollection(ctx, w, uri, proj, rows.Len(), p.skip, page)
+	return h.writeCollection(ctx, w, uri, proj, rows.Len(), p.skip, page, p.asArray)
 }
 
 // getEntitySet serves /rest/{dataClass}/$entityset/{id}: a page of the set

@@ -87,7 +87,7 @@ var parameters = func() map[string]paramSpec {
 		{name: "$clean"},
 		{name: "$queryplan", refused: "fourd does not implement $queryplan yet"},
 		{name: "$querypath", refused: "fourd does not implement $querypath yet"},
-		{name: "$asArray", refused: "fourd does not implement $asArray yet"},
+		{name: "$asArray"},
 		{name: "$subOrderby", refused: "fourd does not implement $method=subentityset yet"},
 		{name: "$lock"},
 		{name: "$format", refused: "fourd answers in 4D's standard JSON only; the looker format is not implemented"},

@@ -39,6 +39,7 @@ type dataParams struct {
 	compute      fourd.Aggregate
 	distinct     bool
 	clean        bool // $clean: without the entities deleted since (with $method=entityset)
+	asArray      bool // $asArray: a page as a bare array
 	atomic       bool
 }
 
@@ -141,6 +142,12 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	}
 	if p.clean, err = boolParam(q, "$clean"); err != nil {
 		return nil, err
+	}
+	if p.asArray, err = boolParam(q, "$asArray"); err != nil {
+		return nil, err
+	}
+	if p.asArray && p.method == "entityset" {
+		return nil, badParam("$asArray answers a bare array, which has no place for the __ENTITYSET of $method=entityset: make the set first, then page it with $asArray")
 	}
 	if p.clean && p.method != "entityset" {
 		return nil, badParam("$clean makes a new entity set: send it with $method=entityset, on /rest/{dataClass}/$entityset/{id}")
