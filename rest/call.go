@@ -48,6 +48,16 @@ type Call struct {
 	privileges fourd.PrivilegeSet // the session's, with what the method promotes
 }
 
+type callKey struct{}
+
+// CallFromContext returns the call a class function's ctx belongs to, so
+// that code the function calls with only ctx reaches the session, the
+// process and the datastore; nil outside a call.
+func CallFromContext(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
 // Entity is an entity a function receives or returns: a copy, read from
 // the datastore, that the function may change with Set and save with
 // Call.Save.

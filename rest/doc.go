@@ -7,9 +7,19 @@
 // errors; one adapter writes them in the 4D __ERROR envelope with the
 // status of the single table in error.go.
 //
-// Resources so far:
+// The resources are listed in docs/rest.md: Process activity ($activity),
+// $info, $catalog, the dataclasses and their entities and entity sets,
+// $lock, the login and admin resources, and class functions.
 //
-//	GET /rest/$activity?sessionID=<ID>&options=<0|1|2>   4D's Process activity
+// Class functions are Go functions registered on a Functions registry
+// (DataStore, DataClass, Entity, EntitySelection, Singleton), which REST
+// clients call at 4D's URLs (POST /rest/$catalog/{fn},
+// /rest/{dataClass}/{fn}, /rest/{dataClass}({key})/{fn},
+// /rest/{dataClass}/{fn}/$entityset/{id}, /rest/$singleton/{class}/{fn},
+// and GET with $params for those registered OnHTTPGet). Each call runs as
+// the request's process, named after the function; a Call carries the
+// session, the process, the datastore, the entity or selection and the
+// decoded arguments.
 //
 // Client calls the same API from Go, keeping its session cookie.
 package rest

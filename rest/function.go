@@ -407,6 +407,9 @@ func (h *Handler) serveFunction(w http.ResponseWriter, r *http.Request, t *funcT
 		}
 	}
 	q := r.URL.Query()
+	if err := checkFunctionParams(def, q, t.byGET); err != nil {
+		return err
+	}
 	var body []byte
 	if t.byGET {
 		raw, _ := param(q, "$params")
@@ -436,11 +439,32 @@ func (h *Handler) serveFunction(w http.ResponseWriter, r *http.Request, t *funcT
 	if h.Locks != nil && call.Process != nil {
 		defer h.Locks.ReleaseProcess(context.WithoutCancel(ctx), call.Process.ID())
 	}
-	result, err := def.fn(ctx, call)
+	result, err := def.fn(context.WithValue(ctx, callKey{}, call), call)
 	if err != nil {
 		return err
 	}
 	return h.writeFunctionResult(w, r, call, result)
+}
+
+// checkFunctionParams refuses the $-parameters a function call does not
+// use, rather than ignore them: only an entity selection function takes
+// $filter and $orderby (and $params for the filter's placeholders when
+// called with POST); $params carries the arguments of a GET.
+func checkFunctionParams(def *FunctionDef, q url.Values, byGET bool) error {
+	for name := range q {
+		if !strings.HasPrefix(name, "$") {
+			continue
+		}
+		switch {
+		case name == "$params" && (byGET || def.Kind == KindEntitySelection):
+		case (name == "$filter" || name == "$orderby") && def.Kind == KindEntitySelection:
+		case name == "$params":
+			return badParam("%s is called with POST: its arguments go in the body as a JSON array, not in $params", def)
+		default:
+			return badParam("%s does not take %s: a function call takes its arguments, and an entity selection function $filter and $orderby", def, name)
+		}
+	}
+	return nil
 }
 
 // maxFunctionBody bounds the arguments of a function call.

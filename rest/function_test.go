@@ -38,6 +38,9 @@ func payroll(ctx context.Context, call *rest.Call) (any, error) {
 func withTestFunctions(s *server.Server) {
 	fns := s.Functions
 	fns.DataStore("echo", func(ctx context.Context, call *rest.Call) (any, error) {
+		if rest.CallFromContext(ctx) != call || fourd.CurrentProcess(ctx) != call.Process {
+			return nil, fmt.Errorf("ctx does not carry the call and its process")
+		}
 		out := make([]any, len(call.Args))
 		for i, a := range call.Args {
 			switch v := a.(type) {
@@ -270,6 +273,19 @@ func TestFunctions(t *testing.T) {
 		want := []method{{"byName", "dataClass", false, true}, {"fullName", "entity", false, true}, {"payroll", "entitySelection", false, true}}
 		if !reflect.DeepEqual(emp.Methods, want) {
 			t.Errorf("$catalog/Employee methods = %+v, want %+v", emp.Methods, want)
+		}
+	})
+	t.Run("ErrParameterNotTaken", func(t *testing.T) {
+		for _, path := range []string{
+			"/rest/Employee(2)/fullName?$top=1",
+			"/rest/Employee/byName?$filter=ID%3D1",
+			"/rest/Employee/payroll?$top=2",
+			"/rest/Employee/payroll?$method=entityset",
+			"/rest/$singleton/Greeter/hello?$params=%5B%22x%22%5D",
+		} {
+			if status, body := post(path, `["Zola"]`); status != http.StatusBadRequest || errCodeOf(t, body) != fourd.ErrCodeBadParameter {
+				t.Errorf("POST %s: %d %s, want 400", path, status, body)
+			}
 		}
 	})
 	t.Run("DataStillServed", func(t *testing.T) {
