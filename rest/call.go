@@ -21,8 +21,8 @@ type Call struct {
 	// Args are the call's arguments, decoded from the JSON array 4D clients
 	// send: JSON values as encoding/json decodes them into any, numbers as
 	// json.Number; an object with "__ENTITY":true as an *Entity (read by
-	// its __KEY with the attributes it gives set on it, or a new entity
-	// without __KEY); an object with "__ENTITIES":true as a *Selection (the
+	// its __KEY with the attributes it gives set on it, and its __STAMP if
+	// given, for Save's stamp check; or a new entity without __KEY); an object with "__ENTITIES":true as a *Selection (the
 	// entity set named by __DATASET).
 	Args []any
 	// Raw are the arguments as they were sent, one per element of the array.
@@ -355,6 +355,13 @@ func (h *Handler) entityArg(ctx context.Context, obj map[string]json.RawMessage)
 		}
 		e.Entity = *read
 		e.Values = maps.Clone(read.Values)
+		if rawStamp, ok := obj["__STAMP"]; ok {
+			// The client's stamp: Save then refuses the entity if it changed
+			// since the client read it, not only since the call did.
+			if err := json.Unmarshal(rawStamp, &e.Stamp); err != nil {
+				return nil, badParam("__STAMP must be a number")
+			}
+		}
 	}
 	for name, v := range given.Values {
 		e.Set(name, v)

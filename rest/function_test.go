@@ -56,6 +56,13 @@ func withTestFunctions(s *server.Server) {
 		}
 		return out, nil
 	})
+	fns.DataStore("saveArg", func(ctx context.Context, call *rest.Call) (any, error) {
+		e, ok := call.Args[0].(*rest.Entity)
+		if !ok {
+			return nil, fmt.Errorf("argument 1 is a %T", call.Args[0])
+		}
+		return nil, call.Save(ctx, e)
+	})
 	fns.DataClass("Employee", "byName", func(ctx context.Context, call *rest.Call) (any, error) {
 		var name string
 		if err := call.Arg(0, &name); err != nil {
@@ -160,6 +167,18 @@ func TestFunctions(t *testing.T) {
 		} {
 			if status, body := post("/rest/$catalog/echo", bad.body); status != bad.status {
 				t.Errorf("echo %s: %d %s, want %d", bad.body, status, body, bad.status)
+			}
+		}
+	})
+	t.Run("EntityArgumentStamp", func(t *testing.T) {
+		// Saving an entity argument checks the stamp the client sent.
+		for _, tt := range []struct {
+			stamp  string
+			status int
+		}{{"0", http.StatusConflict}, {"1", http.StatusOK}} {
+			status, body := post("/rest/$catalog/saveArg", `[{"__DATACLASS":"Employee","__ENTITY":true,"__KEY":3,"__STAMP":`+tt.stamp+`,"firstName":"Chloé"}]`)
+			if status != tt.status {
+				t.Errorf("saveArg with __STAMP %s: %d %s, want %d", tt.stamp, status, body, tt.status)
 			}
 		}
 	})
