@@ -144,6 +144,14 @@ type Indexer interface {
 	BuildIndex(ctx context.Context, dc *DataClass, attr string, progress *ProgressIndicator) error
 }
 
+// Validator checks saves without keeping them: 4D's $method=validate.
+// Validate runs saves as Save would, atomic or not, in a transaction that
+// is always rolled back, and returns the results Save would have
+// returned: nothing is written and the global stamp does not move.
+type Validator interface {
+	Validate(ctx context.Context, dc *DataClass, saves []EntitySave, atomic bool) ([]SaveResult, error)
+}
+
 // Flusher writes what the datastore holds in memory to disk (for SQLite:
 // a WAL checkpoint), reporting through a progress indicator.
 type Flusher interface {

@@ -382,3 +382,138 @@ func mustRaw(t *testing.T, body []byte, i int) json.RawMessage {
 	}
 	return list[i]
 }
+
+func TestExpand(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	entity := func(t *testing.T, path string, params ...string) map[string]any {
+		t.Helper()
+		status, body := get(t, c, u, path, params...)
+		var e map[string]any
+		if status != http.StatusOK || json.Unmarshal(body, &e) != nil {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
+		return e
+	}
+	t.Run("ToOne", func(t *testing.T) {
+		e := entity(t, "/rest/Employee(2)", "$expand", "employer")
+		emp, _ := e["employer"].(map[string]any)
+		if e["firstName"] != "Bruno" || emp == nil || emp["__KEY"] != "2" || emp["name"] != "acme labs" || emp["city"] != "Lyon" {
+			t.Fatalf("employer %v in %v: want the company inline, with its attributes", emp, e)
+		}
+		if staff, _ := emp["staff"].(map[string]any); staff == nil || staff["__deferred"] == nil {
+			t.Fatalf("the company's own relation %v: want it deferred", emp["staff"])
+		}
+	})
+	t.Run("ToMany", func(t *testing.T) {
+		e := entity(t, "/rest/Company(1)", "$expand", "staff")
+		staff, _ := e["staff"].(map[string]any)
+		list, _ := staff["__ENTITIES"].([]any)
+		if e["name"] != "Acme" || staff["__COUNT"] != 2.0 || len(list) != 2 {
+			t.Fatalf("staff %v: want the 2 employees inline", staff)
+		}
+		if first, _ := list[0].(map[string]any); first["lastName"] != "Martin" || first["salary"] != 52000.0 {
+			t.Fatalf("first employee %v: want every attribute", first)
+		}
+	})
+	t.Run("Selection", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee", "$filter", "firstName begin a", "$expand", "employer")
+		if len(col.Entities) != 1 {
+			t.Fatalf("%d entities", len(col.Entities))
+		}
+		if emp, _ := col.Entities[0]["employer"].(map[string]any); emp == nil || emp["name"] != "Acme" {
+			t.Fatalf("employer %v", col.Entities[0]["employer"])
+		}
+	})
+	t.Run("DeferredURI", func(t *testing.T) {
+		e := entity(t, "/rest/Company(1)")
+		uri := e["staff"].(map[string]any)["__deferred"].(map[string]any)["uri"].(string) // /rest/Company(1)/staff?$expand=staff
+		status, body := send(t, c, http.MethodGet, u+uri, "")
+		col := decodeCollection(t, status, body)
+		if col.Count != 2 {
+			t.Fatalf("%s: __COUNT %d, want 2", uri, col.Count)
+		}
+	})
+	t.Run("ErrNotARelation", func(t *testing.T) {
+		for _, v := range []string{"lastName", "nope", "employer.nope"} {
+			status, body := get(t, c, u, "/rest/Employee(1)", "$expand", v)
+			if status != http.StatusBadRequest {
+				t.Errorf("$expand=%s: %d %s, want 400", v, status, body)
+			}
+		}
+	})
+}
+
+func TestSubEntitySet(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	col := getCollection(t, c, u, "/rest/Company(1)/staff", "$expand", "staff", "$method", "subentityset", "$subOrderby", "lastName desc")
+	if col.EntitySet == "" || col.Count != 2 {
+		t.Fatalf("__ENTITYSET %q __COUNT %d: want a set of 2", col.EntitySet, col.Count)
+	}
+	if got := keysOf(col); !slices.Equal(got, []string{"3", "1"}) {
+		t.Fatalf("keys %v, want [3 1] (O'Neil, Martin)", got)
+	}
+	again := getCollection(t, c, u, col.EntitySet[strings.Index(col.EntitySet, "/rest/"):])
+	if got := keysOf(again); !slices.Equal(got, []string{"3", "1"}) {
+		t.Fatalf("the set holds %v", got)
+	}
+	for _, tc := range []struct {
+		path   string
+		params []string
+	}{
+		{"/rest/Company(1)/staff", []string{"$subOrderby", "lastName"}},
+		{"/rest/Employee", []string{"$method", "subentityset"}},
+		{"/rest/Employee(1)/employer", []string{"$method", "subentityset"}},
+	} {
+		if status, body := get(t, c, u, tc.path, tc.params...); status != http.StatusBadRequest {
+			t.Errorf("%s %v: %d %s, want 400", tc.path, tc.params, status, body)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	before := getCollection(t, c, u, "/rest/Company")
+	stamp := before.Entities[0]["__STAMP"].(float64)
+	post := func(body string) (int, []byte) {
+		return send(t, c, http.MethodPost, u+"/rest/Company?$method=validate", body)
+	}
+	t.Run("OK", func(t *testing.T) {
+		status, body := post(fmt.Sprintf(`[{"__KEY":"1","__STAMP":%v,"city":"Nice"},{"name":"Initech"}]`, stamp))
+		if status != http.StatusOK || strings.TrimSpace(string(body)) != `{"ok":true}` {
+			t.Fatalf("%d %s", status, body)
+		}
+		after := getCollection(t, c, u, "/rest/Company")
+		if after.Count != 3 || after.Entities[0]["city"] != "Paris" || after.Entities[0]["__STAMP"] != stamp {
+			t.Fatalf("validate saved something: %v", after.Entities)
+		}
+	})
+	t.Run("ErrStamp", func(t *testing.T) {
+		status, body := post(`[{"name":"Initech"},{"__KEY":"1","__STAMP":999,"city":"Nice"}]`)
+		var out struct {
+			Entities []struct {
+				Index  int    `json:"__INDEX"`
+				Key    string `json:"__KEY"`
+				Errors []struct {
+					ErrCode int `json:"errCode"`
+				} `json:"__ERROR"`
+			} `json:"__ENTITIES"`
+		}
+		if status != http.StatusConflict || json.Unmarshal(body, &out) != nil || len(out.Entities) != 1 {
+			t.Fatalf("%d %s: want 409 and one failing entity", status, body)
+		}
+		if e := out.Entities[0]; e.Index != 1 || e.Key != "1" || len(e.Errors) == 0 || e.Errors[0].ErrCode != 1263 {
+			t.Fatalf("%+v", e)
+		}
+		if n := getCollection(t, c, u, "/rest/Company").Count; n != 3 {
+			t.Fatalf("%d companies after a failed validation", n)
+		}
+	})
+	t.Run("ErrGet", func(t *testing.T) {
+		if status, body := get(t, c, u, "/rest/Company", "$method", "validate"); status != http.StatusMethodNotAllowed {
+			t.Fatalf("%d %s, want 405", status, body)
+		}
+	})
+}

@@ -95,14 +95,15 @@ func unquoteKey(k string) string {
 // projectionFor combines a path projection (Employee/lastName,firstName)
 // and $attributes; the default shows every attribute.
 // Attributes the session may not read are left out.
+// $expand then shows the relations it names inline.
 func (h *Handler) projectionFor(r *http.Request, req *dataRequest, p *dataParams) *projection {
 	switch {
 	case p.attributes != nil:
-		return h.readable(r, p.attributes)
+		return h.readable(r, withExpand(p.attributes, p.expand))
 	case len(req.attrs) > 0:
-		return h.readable(r, &projection{m: h.Data.Model(), dc: req.dc, attrs: req.attrs, named: true})
+		return h.readable(r, withExpand(&projection{m: h.Data.Model(), dc: req.dc, attrs: req.attrs, named: true}, p.expand))
 	}
-	return h.readable(r, defaultProjection(h.Data.Model(), req.dc))
+	return h.readable(r, withExpand(defaultProjection(h.Data.Model(), req.dc), p.expand))
 }
 
 // serveData serves every dataclass resource under /rest/.
@@ -141,7 +142,7 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		switch {
-		case p.method == "update" || p.method == "delete":
+		case p.method == "update" || p.method == "delete" || p.method == "validate":
 			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "$method=%s changes data: send it with POST", p.method)
 		case req.hasSetID:
 			return h.getEntitySet(w, r, req, p)
@@ -156,7 +157,7 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 			return errAsArray()
 		}
 		switch p.method {
-		case "update":
+		case "update", "validate":
 			return h.postUpdate(w, r, req, p)
 		case "delete":
 			return h.postDelete(w, r, req, p)
@@ -179,6 +180,9 @@ func selection(req *dataRequest, p *dataParams) fourd.Selection {
 // getSelection serves GET /rest/{dataClass}: a page of the selection, or a
 // new entity set of the whole selection with $method=entityset.
 func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
+	if p.method == "subentityset" {
+		return badParam("$method=subentityset applies to a 1->N relation of one entity: /rest/Company(1)/staff?$method=subentityset&$subOrderby=lastName")
+	}
 	if p.method == "entityset" {
 		return h.createEntitySet(w, r, req, p)
 	}
@@ -241,6 +245,24 @@ func (h *Handler) loadRelated(ctx context.Context, proj *projection, es []*fourd
 	return loadRelated(ctx, h.Data, proj, es, b)
 }
 
+// followedExpand returns the $expand paths of a request that follows
+// relation a (/rest/Company(1)/staff?$expand=staff), relative to a's
+// target: naming a itself, as 4D's deferred URIs do, asks for nothing more;
+// a path through a (staff.employer) goes on from the target. A path that
+// does not go through a concerns an entity the answer does not show: 400.
+func followedExpand(a *fourd.Attribute, paths [][]*fourd.Attribute) ([][]*fourd.Attribute, error) {
+	var out [][]*fourd.Attribute
+	for _, path := range paths {
+		if path[0] != a {
+			return nil, badParam("$expand=%s: this request shows the entities of %s, not %s", path[0].Name, a.Name, path[0].Name)
+		}
+		if len(path) > 1 {
+			out = append(out, path[1:])
+		}
+	}
+	return out, nil
+}
+
 // errAsArray refuses $asArray where the answer is not a page of entities.
 func errAsArray() error {
 	return badParam("$asArray applies to a page of entities (a dataclass, an entity set, a 1->N relation), not to this request")
@@ -296,6 +318,9 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	if p.asArray {
 		return errAsArray()
 	}
+	if p.method == "entityset" || p.method == "subentityset" {
+		return badParam("$method=%s makes a set of a selection; /rest/%s(%s) is one entity", p.method, req.dc.Name, req.key)
+	}
 	rel, err := h.loadRelated(ctx, proj, []*fourd.Entity{e})
 	if err != nil {
 		return err
@@ -343,11 +368,30 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 			writeJSON(w, http.StatusOK, []byte("null"))
 			return nil
 		}
-		return h.getEntity(w, r, &dataRequest{dc: target, key: key, hasKey: true}, &dataParams{top: DefaultTop})
+		expand, err := followedExpand(a, p.expand)
+		if err != nil {
+			return err
+		}
+		if p.method == "subentityset" {
+			return badParam("$method=subentityset makes a set of the entities of a 1->N relation; %s.%s leads to one entity", req.dc.Name, a.Name)
+		}
+		return h.getEntity(w, r, &dataRequest{dc: target, key: key, hasKey: true}, &dataParams{top: DefaultTop, expand: expand, asArray: p.asArray})
 	}
 	sub := &dataRequest{dc: target}
 	sp := *p
 	sp.attributes = nil
+	var err error
+	if sp.expand, err = followedExpand(a, p.expand); err != nil {
+		return err
+	}
+	if p.method == "subentityset" {
+		// 4D's $method=subentityset: an entity set of the related
+		// entities, sorted by $subOrderby.
+		sp.method = "entityset"
+		if len(p.subOrderBy) > 0 {
+			sp.orderBy = p.subOrderBy
+		}
+	}
 	back := relationFilter(a.Path, e.Key)
 	if p.filter != nil {
 		back = andQueries(back, p.filter)

@@ -69,6 +69,9 @@ func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *data
 // with another set, or a new set made from it.
 func (h *Handler) getEntitySet(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	ctx := r.Context()
+	if p.method == "subentityset" {
+		return badParam("$method=subentityset applies to a 1->N relation of one entity: /rest/Company(1)/staff?$method=subentityset&$subOrderby=lastName")
+	}
 	if p.method == "release" {
 		if err := h.release(r, req.setID); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +39,10 @@ type dataParams struct {
 	otherSet     string
 	compute      fourd.Aggregate
 	distinct     bool
-	clean        bool // $clean: without the entities deleted since (with $method=entityset)
-	asArray      bool // $asArray: a page as a bare array
+	clean        bool                 // $clean: without the entities deleted since (with $method=entityset)
+	asArray      bool                 // $asArray: a page as a bare array
+	expand       [][]*fourd.Attribute // $expand: relation paths to show inline
+	subOrderBy   filter.OrderBy       // $subOrderby, with $method=subentityset
 	atomic       bool
 }
 
@@ -98,9 +101,9 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	if v, ok := param(q, "$method"); ok {
 		p.method = strings.ToLower(v)
 		switch p.method {
-		case "entityset", "update", "delete", "release":
+		case "entityset", "subentityset", "update", "delete", "release", "validate":
 		default:
-			return nil, badParam("$method=%q: use entityset, update, delete or release", v)
+			return nil, badParam("$method=%q: use entityset, subentityset, update, validate, delete or release", v)
 		}
 	}
 	if v, ok := param(q, "$timeout"); ok {
@@ -142,6 +145,19 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 	}
 	if p.clean, err = boolParam(q, "$clean"); err != nil {
 		return nil, err
+	}
+	if v, ok := param(q, "$subOrderby"); ok && strings.TrimSpace(v) != "" {
+		if p.method != "subentityset" {
+			return nil, badParam("$subOrderby sorts the set that $method=subentityset makes: send them together")
+		}
+		if p.subOrderBy, err = filter.ParseOrderBy(v); err != nil {
+			return nil, badFilter(err)
+		}
+	}
+	if v, ok := param(q, "$expand"); ok {
+		if p.expand, err = parseExpand(m, dc, v); err != nil {
+			return nil, err
+		}
 	}
 	if p.asArray, err = boolParam(q, "$asArray"); err != nil {
 		return nil, err
@@ -310,4 +326,80 @@ func parseProjection(m *fourd.Model, dc *fourd.DataClass, list string) (*project
 		return nil, badParam("$attributes: no attribute named")
 	}
 	return root, nil
+}
+
+// parseExpand reads $expand, 4D's compatibility form of $attributes for
+// relations: "employer", "staff", "employer,staff", "staff.employer". Each
+// path names relation attributes only (fourd has no picture or BLOB
+// attributes, the other thing 4D's $expand names).
+func parseExpand(m *fourd.Model, dc *fourd.DataClass, list string) ([][]*fourd.Attribute, error) {
+	var out [][]*fourd.Attribute
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		var path []*fourd.Attribute
+		cur := dc
+		for _, name := range strings.Split(item, ".") {
+			a := cur.Attribute(name)
+			if a == nil {
+				return nil, fourd.Errorf(fourd.EINVALID, fourd.ErrCodeUnknownAttribute, "$expand: %s has no attribute %q", cur.Name, name)
+			}
+			if a.Kind == fourd.KindStorage {
+				return nil, badParam("$expand: %s.%s is not a relation; $expand shows related entities inline (name attributes with $attributes)", cur.Name, a.Name)
+			}
+			path = append(path, a)
+			cur = m.DataClass(a.RelatedDataClass)
+		}
+		out = append(out, path)
+	}
+	if len(out) == 0 {
+		return nil, badParam("$expand: no relation named")
+	}
+	return out, nil
+}
+
+// withExpand returns p with the relation paths of $expand shown inline:
+// each related entity, or selection of related entities, with every
+// attribute (its own relations deferred unless the path goes on). A
+// relation that p leaves out is added to it.
+func withExpand(p *projection, paths [][]*fourd.Attribute) *projection {
+	if len(paths) == 0 {
+		return p
+	}
+	out := p.clone()
+	for _, path := range paths {
+		cur := out
+		for _, a := range path {
+			if !slices.Contains(cur.attrs, a) {
+				cur.attrs = appendAttr(cur.attrs, a)
+				slices.SortFunc(cur.attrs, func(x, y *fourd.Attribute) int { return x.Position() - y.Position() })
+			}
+			if cur.nested == nil {
+				cur.nested = map[string]*projection{}
+			}
+			child := cur.nested[a.Name]
+			if child == nil {
+				child = defaultProjection(cur.m, cur.m.DataClass(a.RelatedDataClass))
+				cur.nested[a.Name] = child
+			}
+			cur = child
+		}
+	}
+	return out
+}
+
+// clone returns a deep copy of p, which withExpand may then change.
+func (p *projection) clone() *projection {
+	out := *p
+	out.attrs = append([]*fourd.Attribute(nil), p.attrs...)
+	out.nested = nil
+	if p.nested != nil {
+		out.nested = make(map[string]*projection, len(p.nested))
+		for k, v := range p.nested {
+			out.nested[k] = v.clone()
+		}
+	}
+	return &out
 }

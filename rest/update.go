@@ -48,9 +48,20 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 		return err
 	}
 	ctx := r.Context()
-	results, err := h.saveUnlocked(ctx, RequestSession(r), req.dc, saves, p.atomic, single)
+	save := h.Data.Save
+	if p.method == "validate" {
+		v, ok := h.Data.(fourd.Validator)
+		if !ok {
+			return badParam("$method=validate: this server's datastore cannot check saves without making them")
+		}
+		save = v.Validate
+	}
+	results, err := h.saveUnlocked(ctx, RequestSession(r), req.dc, saves, p.atomic, single, save)
 	if err != nil {
 		return err
+	}
+	if p.method == "validate" {
+		return writeValidation(w, results)
 	}
 	enc, err := h.newEncoder(ctx)
 	if err != nil {
@@ -86,7 +97,7 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 // their results carry the lock error. With atomic (all or nothing) or
 // single (one entity), a locked entity fails the whole call, as the
 // error, and nothing is saved.
-func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.DataClass, saves []fourd.EntitySave, atomic, single bool) ([]fourd.SaveResult, error) {
+func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.DataClass, saves []fourd.EntitySave, atomic, single bool, save saveFunc) ([]fourd.SaveResult, error) {
 	h.lockGate.RLock()
 	defer h.lockGate.RUnlock()
 	whole := atomic || single
@@ -106,7 +117,7 @@ func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.
 		}
 	}
 	if len(locked) == 0 {
-		return h.Data.Save(ctx, dc, saves, atomic)
+		return save(ctx, dc, saves, atomic)
 	}
 	rest := make([]fourd.EntitySave, 0, len(saves)-len(locked))
 	for i, sv := range saves {
@@ -114,7 +125,7 @@ func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.
 			rest = append(rest, sv)
 		}
 	}
-	saved, err := h.Data.Save(ctx, dc, rest, false)
+	saved, err := save(ctx, dc, rest, false)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +139,53 @@ func (h *Handler) saveUnlocked(ctx context.Context, s *fourd.Session, dc *fourd.
 		j++
 	}
 	return out, nil
+}
+
+// saveFunc is Datastore.Save, or Validator.Validate for $method=validate.
+type saveFunc func(ctx context.Context, dc *fourd.DataClass, saves []fourd.EntitySave, atomic bool) ([]fourd.SaveResult, error)
+
+// writeValidation answers $method=validate: {"ok":true} when every entity
+// would be saved; otherwise, as 4D's page shows it, {"__ENTITIES":[…]}
+// with one element per entity that would not, carrying its __ERROR (fourd
+// adds __INDEX, its position in the request, and __KEY for an update),
+// with the status of the first failure.
+func writeValidation(w http.ResponseWriter, results []fourd.SaveResult) error {
+	var out []byte
+	status := http.StatusOK
+	for i, res := range results {
+		if res.Err == nil {
+			continue
+		}
+		if out == nil {
+			out = []byte(`{"__ENTITIES":[`)
+			status = StatusCode(res.Err)
+		} else {
+			out = append(out, ',')
+		}
+		out = append(out, `{"__INDEX":`...)
+		out = strconv.AppendInt(out, int64(i), 10)
+		if res.Entity != nil {
+			out = append(out, `,"__KEY":`...)
+			out = fourd.AppendJSONString(out, res.Entity.Key)
+		}
+		items := envelopeItems(res.Err)
+		if len(items) == 0 {
+			return res.Err // not an entity's fault: internal
+		}
+		body, err := json.Marshal(items)
+		if err != nil {
+			return err
+		}
+		out = append(out, `,"__ERROR":`...)
+		out = append(out, body...)
+		out = append(out, '}')
+	}
+	if out == nil {
+		writeJSON(w, http.StatusOK, []byte(`{"ok":true}`))
+		return nil
+	}
+	writeJSON(w, status, append(out, "]}"...))
+	return nil
 }
 
 // mayWrite refuses an update request of a session that may neither

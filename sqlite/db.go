@@ -21,6 +21,7 @@ var (
 	_ fourd.Datastore = (*DB)(nil)
 	_ fourd.Indexer   = (*DB)(nil)
 	_ fourd.Flusher   = (*DB)(nil)
+	_ fourd.Validator = (*DB)(nil)
 )
 
 // DB is fourd's datastore on an embedded SQLite database: one file (plus
@@ -152,6 +153,7 @@ var (
 	_ fourd.Datastore = (*DB)(nil)
 	_ fourd.Indexer   = (*DB)(nil)
 	_ fourd.Flusher   = (*DB)(nil)
+	_ fourd.Validator = (*DB)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path for the

@@ -30,6 +30,17 @@ var errRollback = errors.New("rollback")
 // (4D echoes them the same way). Without it, each save is kept or not on
 // its own (they still commit together, in one transaction).
 func (db *DB) Save(ctx context.Context, dc *fourd.DataClass, saves []fourd.EntitySave, atomic bool) ([]fourd.SaveResult, error) {
+	return db.save(ctx, dc, saves, atomic, true)
+}
+
+// Validate runs saves as Save does and rolls everything back: see
+// fourd.Validator.
+func (db *DB) Validate(ctx context.Context, dc *fourd.DataClass, saves []fourd.EntitySave, atomic bool) ([]fourd.SaveResult, error) {
+	return db.save(ctx, dc, saves, atomic, false)
+}
+
+// save is Save, which keeps what it saved, and Validate, which does not.
+func (db *DB) save(ctx context.Context, dc *fourd.DataClass, saves []fourd.EntitySave, atomic, keep bool) ([]fourd.SaveResult, error) {
 	t, err := db.table(dc)
 	if err != nil {
 		return nil, err
@@ -56,7 +67,7 @@ func (db *DB) Save(ctx context.Context, dc *fourd.DataClass, saves []fourd.Entit
 				saved++
 			}
 		}
-		if atomic && failed {
+		if atomic && failed || !keep {
 			return errRollback
 		}
 		return bumpStamp(ctx, tx, saved)
