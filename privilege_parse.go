@@ -119,7 +119,10 @@ type jnode struct {
 // pass finds syntax errors with their position, a second walks the
 // tokens, noting where each value starts.
 func readTree(data []byte) (*jnode, error) {
-	var v any
+	// Into a RawMessage, Unmarshal checks the syntax only: a number too
+	// large for a float64 (1e999) is no error here, and the structure
+	// checks that follow refuse it where it stands, with its line.
+	var v json.RawMessage
 	if err := json.Unmarshal(data, &v); err != nil {
 		var se *json.SyntaxError
 		if !errors.As(err, &se) {

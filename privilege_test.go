@@ -706,6 +706,7 @@ func TestParseRolesBroken(t *testing.T) {
 		{"duplicate-key.json", `roles.json: line 5: duplicate key "roles"`},
 		{"privileges-object.json", `roles.json: line 2: privileges must be an array`},
 		{"privilege-not-object.json", `roles.json: line 4: privilege 2 must be an object`},
+		{"huge-number.json", `roles.json: line 3: forceLogin must be true or false`},
 	}
 	files, err := os.ReadDir(filepath.Join("testdata", "roles", "broken"))
 	if err != nil {
