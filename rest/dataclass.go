@@ -128,6 +128,11 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
+		if !p.timeoutSet {
+			p.timeout = max // the default lifetime, shortened to the limit
+		}
+	}
+	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
 		return badParam("$timeout: an entity set lives at most %d seconds on this server (limit: --max-entity-set-timeout)", max/time.Second)
 	}
 	if err := h.checkQueryPaths(r, req, p); err != nil {

@@ -33,6 +33,7 @@ type dataParams struct {
 	attributes   *projection // nil: the default projection
 	method       string      // entityset, update, delete, release, or ""
 	timeout      time.Duration
+	timeoutSet   bool // $timeout was given
 	savedFilter  string
 	savedOrderBy string
 	logicOp      fourd.SetOperator
@@ -111,7 +112,8 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 		if err != nil && !errors.Is(err, strconv.ErrRange) || n <= 0 {
 			return nil, badParam("$timeout=%q: a number of seconds greater than 0", v)
 		}
-		p.timeout = time.Duration(math.MaxInt64) // past any limit: checked by checkTimeout
+		p.timeoutSet = true
+		p.timeout = time.Duration(math.MaxInt64) // past any limit: refused by serveData
 		if n < math.MaxInt64/int64(time.Second) {
 			p.timeout = time.Duration(n) * time.Second
 		}
