@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if args := os.Getenv(serveEnv); args != "" {
+		os.Exit(serveForTest(args)) // a server subprocess of TestCrash
+	}
 	goleak.VerifyTestMain(m)
 }
 
