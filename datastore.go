@@ -152,6 +152,33 @@ type Validator interface {
 	Validate(ctx context.Context, dc *DataClass, saves []EntitySave, atomic bool) ([]SaveResult, error)
 }
 
+// QueryStep is one step of a query, as $queryplan and $querypath show it:
+// a condition, a join through a relation (whose Steps hold the condition on
+// the related dataclass), or AND, OR, EXCEPT, NOT over its Steps.
+type QueryStep struct {
+	Description string
+	// Found and Time are what running this step alone found and took
+	// (QueryPath only).
+	Found int
+	Time  time.Duration
+	Steps []QueryStep
+}
+
+// QueryExplainer describes how a datastore runs the filter of a selection:
+// 4D's $queryplan and $querypath.
+type QueryExplainer interface {
+	// QueryPlan returns the filter as the datastore reads it (a tree of
+	// steps), and the database engine's own plan of the statement it runs
+	// (for SQLite, the rows of EXPLAIN QUERY PLAN as a tree). Nothing is
+	// run: Found and Time are zero.
+	QueryPlan(ctx context.Context, sel Selection) (plan QueryStep, engine []QueryStep, err error)
+	// QueryPath runs the filter step by step, each condition and each
+	// combination of conditions on its own, and returns the tree with what
+	// each step found and the time it took. The root found the
+	// selection's entities.
+	QueryPath(ctx context.Context, sel Selection) (QueryStep, error)
+}
+
 // Flusher writes what the datastore holds in memory to disk (for SQLite:
 // a WAL checkpoint), reporting through a progress indicator.
 type Flusher interface {

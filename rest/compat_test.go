@@ -517,3 +517,91 @@ func TestValidate(t *testing.T) {
 		}
 	})
 }
+
+func TestQueryPlanAndPath(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	status, body := get(t, c, u, "/rest/Employee", "$filter", `"salary>50000 AND employer.name=acme@"`, "$queryplan", "true", "$querypath", "true")
+	type pathStep struct {
+		Description   string      `json:"description"`
+		Time          *int        `json:"time"`
+		RecordsFounds int         `json:"recordsfounds"`
+		Steps         []*pathStep `json:"steps"`
+	}
+	type planItem struct {
+		Item     string     `json:"item"`
+		Subquery []planItem `json:"subquery"`
+	}
+	var out struct {
+		Count int `json:"__COUNT"`
+		Plan  struct {
+			And    []planItem `json:"And"`
+			SQLite []planItem `json:"__sqlite"`
+		} `json:"__queryPlan"`
+		Path struct {
+			Steps []*pathStep `json:"steps"`
+		} `json:"__queryPath"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("%d %s", status, body)
+	}
+	t.Run("Plan", func(t *testing.T) {
+		and := out.Plan.And
+		if len(and) != 2 || and[0].Item != "Employee.salary > 50000" ||
+			and[1].Item != "Join on Table : Company : Employee.employer = Company.ID" ||
+			len(and[1].Subquery) != 1 || and[1].Subquery[0].Item != "Company.name = 'acme@'" {
+			t.Fatalf("__queryPlan.And = %+v", and)
+		}
+		found := false
+		var walk func([]planItem)
+		walk = func(items []planItem) {
+			for _, it := range items {
+				found = found || strings.Contains(it.Item, "t0")
+				walk(it.Subquery)
+			}
+		}
+		walk(out.Plan.SQLite)
+		if !found {
+			t.Fatalf("__sqlite %+v: want SQLite's plan of the statement (its table alias t0)", out.Plan.SQLite)
+		}
+	})
+	t.Run("Path", func(t *testing.T) {
+		if len(out.Path.Steps) != 1 {
+			t.Fatalf("steps %+v", out.Path.Steps)
+		}
+		root := out.Path.Steps[0]
+		if root.Description != "AND" || root.RecordsFounds != out.Count || out.Count != 2 || root.Time == nil || len(root.Steps) != 2 {
+			t.Fatalf("root step %+v, __COUNT %d", root, out.Count)
+		}
+		salary, join := root.Steps[0], root.Steps[1]
+		if salary.Description != "Employee.salary > 50000" || salary.RecordsFounds != 3 {
+			t.Fatalf("salary step %+v: want 3 found", salary)
+		}
+		if join.RecordsFounds != 3 || len(join.Steps) != 1 || len(join.Steps[0].Steps) != 1 {
+			t.Fatalf("join step %+v: want 3 employees of an acme@ company", join)
+		}
+		if sub := join.Steps[0].Steps[0]; sub.Description != "Company.name = 'acme@'" || sub.RecordsFounds != 2 {
+			t.Fatalf("company step %+v: want 2 companies found", sub)
+		}
+	})
+	t.Run("WithEntitySet", func(t *testing.T) {
+		col := getCollection(t, c, u, "/rest/Employee", "$filter", "salary>50000", "$querypath", "true", "$method", "entityset")
+		if col.EntitySet == "" || col.Count != 3 {
+			t.Fatalf("%+v", col)
+		}
+	})
+	t.Run("ErrNoFilter", func(t *testing.T) {
+		for _, tc := range []struct {
+			path   string
+			params []string
+		}{
+			{"/rest/Employee", []string{"$queryplan", "true"}},
+			{"/rest/Employee(1)", []string{"$querypath", "true"}},
+			{"/rest/Employee", []string{"$filter", "salary>1", "$queryplan", "true", "$asArray", "true"}},
+		} {
+			if status, body := get(t, c, u, tc.path, tc.params...); status != http.StatusBadRequest {
+				t.Errorf("%s %v: %d %s, want 400", tc.path, tc.params, status, body)
+			}
+		}
+	})
+}

@@ -146,6 +146,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 		if err := h.allow(r, fourd.ActionRead, req.dc, ""); err != nil {
 			return err
 		}
+		if (p.queryPlan || p.queryPath) && (req.hasSetID || req.hasKey || p.compute != "" || p.distinct) {
+			return badParam("$queryplan and $querypath describe the $filter query of a dataclass: /rest/%s?$filter=…&$queryplan=true", req.dc.Name)
+		}
 		switch {
 		case p.method == "update" || p.method == "delete" || p.method == "validate":
 			return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "$method=%s changes data: send it with POST", p.method)
@@ -195,20 +198,25 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 		return badParam("$method=release applies to an entity set: /rest/%s/$entityset/{id}?$method=release", req.dc.Name)
 	}
 	ctx := r.Context()
+	if err := h.explain(ctx, req, p); err != nil {
+		return err
+	}
 	proj := h.projectionFor(r, req, p)
 	es, count, err := h.Data.Page(ctx, selection(req, p), p.skip, p.top, proj.storageNames())
 	if err != nil {
 		return err
 	}
-	return h.writeCollection(ctx, w, "", proj, count, p.skip, es, p.asArray)
+	return h.writeCollection(ctx, w, "", proj, count, p.skip, es, p)
 }
 
 // writeCollection loads what the projection shows of the relations and
 // writes a page in the collection shape.
 //
-// With asArray ($asArray=true) the page is a bare array of entities in
-// 4D's $asArray form (see appendArray).
-func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity, asArray bool) error {
+// With $asArray the page is a bare array of entities in 4D's $asArray form
+// (see appendArray); with $queryplan or $querypath, the collection ends
+// with __queryPlan or __queryPath (p.explain).
+func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity, p *dataParams) error {
+	asArray := p.asArray
 	rel, err := h.loadRelated(ctx, proj, es)
 	if err != nil {
 		return err
@@ -229,6 +237,9 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 		*buf = enc.appendArray((*buf)[:0], proj, es, rel, counts)
 	} else {
 		*buf = enc.appendCollection((*buf)[:0], setURI, proj, count, first, es, rel)
+	}
+	if len(p.explain) > 0 && !asArray {
+		*buf = append(append((*buf)[:len(*buf)-1], p.explain...), '}')
 	}
 	if err := enc.check(*buf); err != nil {
 		return err

@@ -24,6 +24,9 @@ func (h *Handler) createEntitySet(w http.ResponseWriter, r *http.Request, req *d
 		return err
 	}
 	ctx := r.Context()
+	if err := h.explain(ctx, req, p); err != nil {
+		return err
+	}
 	rows, err := h.Data.Rows(ctx, selection(req, p))
 	if err != nil {
 		return err
@@ -61,7 +64,7 @@ func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *data
 	if es != nil {
 		uri = setURI(req.dc, es.ID)
 	}
-	return h.writeCollection(ctx, w, uri, proj, rows.Len(), p.skip, page, p.asArray)
+	return h.writeCollection(ctx, w, uri, proj, rows.Len(), p.skip, page, p)
 }
 
 // getEntitySet serves /rest/{dataClass}/$entityset/{id}: a page of the set

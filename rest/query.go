@@ -44,6 +44,9 @@ type dataParams struct {
 	asArray      bool                 // $asArray: a page as a bare array
 	expand       [][]*fourd.Attribute // $expand: relation paths to show inline
 	subOrderBy   filter.OrderBy       // $subOrderby, with $method=subentityset
+	queryPlan    bool                 // $queryplan
+	queryPath    bool                 // $querypath
+	explain      []byte               // ,"__queryPlan":…,"__queryPath":… once computed
 	atomic       bool
 }
 
@@ -161,8 +164,17 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 			return nil, err
 		}
 	}
+	if p.queryPlan, err = boolParam(q, "$queryplan"); err != nil {
+		return nil, err
+	}
+	if p.queryPath, err = boolParam(q, "$querypath"); err != nil {
+		return nil, err
+	}
 	if p.asArray, err = boolParam(q, "$asArray"); err != nil {
 		return nil, err
+	}
+	if p.asArray && (p.queryPlan || p.queryPath) {
+		return nil, badParam("$asArray answers a bare array, which has no place for __queryPlan or __queryPath")
 	}
 	if p.asArray && p.method == "entityset" {
 		return nil, badParam("$asArray answers a bare array, which has no place for the __ENTITYSET of $method=entityset: make the set first, then page it with $asArray")
