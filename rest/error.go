@@ -92,6 +92,12 @@ func item(fe *fourd.Error) ErrorItem {
 	return it
 }
 
+// WriteError writes err in the __ERROR envelope, as the REST handler
+// does: for the server's other routes, so that they answer alike.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	writeError(w, r, logger, err)
+}
+
 // writeError writes err in the __ERROR envelope. An error that is not a
 // *fourd.Error is internal: it is logged with the process ID of the request,
 // and the client sees only a generic message naming that ID.

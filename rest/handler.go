@@ -76,8 +76,16 @@ type Handler struct {
 	IdleTimeout time.Duration
 	// Now is the clock for sessions; time.Now by default.
 	Now func() time.Time
-	// Logger receives internal errors; slog.Default() by default.
+	// Logger receives internal errors and, with LogRequests, one line per
+	// request; slog.Default() by default.
 	Logger *slog.Logger
+	// LogRequests writes one structured line per request at Info (see
+	// withObserve); NewHandler sets it, fourd serve --log-requests=false
+	// clears it.
+	LogRequests bool
+	// Observer is told of requests, logins and quota refusals, for
+	// metrics; may be nil.
+	Observer Observer
 
 	setKey  [32]byte // signs entity-set IDs (see newSetID)
 	mux     *http.ServeMux
@@ -87,7 +95,7 @@ type Handler struct {
 // NewHandler returns an initialised Handler over a process table and a
 // session store.
 func NewHandler(procs fourd.ProcessTable, sessions fourd.SessionStore, appName string) *Handler {
-	h := &Handler{Processes: procs, Sessions: sessions, AppName: appName}
+	h := &Handler{Processes: procs, Sessions: sessions, AppName: appName, LogRequests: true}
 	h.Init()
 	return h
 }
@@ -145,7 +153,7 @@ func (h *Handler) Init() {
 	h.mux.Handle("/", h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
 	}))
-	h.handler = h.withCleanRequest(h.withSession(h.withForceLogin(h.withBodyLimits(h.withProcess(h.mux)))))
+	h.handler = h.withObserve(h.withCleanRequest(h.withSession(h.withForceLogin(h.withBodyLimits(h.withProcess(h.mux))))))
 }
 
 // CookieName returns the session cookie's name: 4DSID_<AppName>.

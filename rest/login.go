@@ -51,6 +51,9 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		h.Locks.MoveSession(ctx, s.ID, next.ID) // its locks follow the session
 	}
 	h.setCookie(w, r, next)
+	if rec := recordOf(ctx); rec != nil {
+		rec.session = next
+	}
 	return next, nil
 }
 

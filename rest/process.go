@@ -39,6 +39,9 @@ func (h *Handler) withProcess(next http.Handler) http.Handler {
 			writeError(w, r, h.Logger, err)
 			return
 		}
+		if rec := recordOf(r.Context()); rec != nil {
+			rec.proc = p
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				p.End(errors.New("request panicked"))

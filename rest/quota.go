@@ -91,6 +91,14 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // the client's address. It reads counters: its cost does not depend on the
 // number of sessions.
 func (h *Handler) checkNewSession(ctx context.Context, address string, guest bool) error {
+	err := h.sessionQuotas(ctx, address, guest)
+	if fourd.ErrorCode(err) == fourd.ESESSIONLIMIT {
+		h.observeRefused(QuotaSessions)
+	}
+	return err
+}
+
+func (h *Handler) sessionQuotas(ctx context.Context, address string, guest bool) error {
 	q := h.Quotas
 	if q.MaxSessions <= 0 && (!guest || q.MaxGuestSessions <= 0 && q.MaxGuestSessionsPerAddress <= 0) {
 		return nil
@@ -126,6 +134,7 @@ func (h *Handler) checkNewEntitySet(r *http.Request) error {
 		return err
 	}
 	if n >= max {
+		h.observeRefused(QuotaEntitySets)
 		return errQuota(first.Sub(h.Now()), "this session holds its maximum of %d entity sets: release some ($method=release or POST $entityset/$release) or wait for one to expire", max)
 	}
 	return nil
@@ -228,22 +237,24 @@ func (h *Handler) authenticate(r *http.Request, name, password string) (*fourd.U
 	addr, user := clientIP(r), strings.ToLower(name)
 	pairKey, addrKey, userKey := "pair:"+user+"|"+addr, "addr:"+addr, "user:"+user
 	known := h.logins.knows(user+"|"+addr, q.KnownAddressLifetime, now)
-	if wait := h.logins.blocked(pairKey, q.MaxLoginFailuresPerUser, q.LoginWindow, now); wait > 0 {
+	if wait := h.loginThrottle(pairKey, q.MaxLoginFailuresPerUser, q.LoginWindow, now); wait > 0 {
 		return nil, errQuota(wait, "too many failed logins for this user from this address: try again later")
 	}
-	if wait := h.logins.blocked(addrKey, q.MaxLoginFailuresPerAddress, q.LoginWindow, now); wait > 0 {
+	if wait := h.loginThrottle(addrKey, q.MaxLoginFailuresPerAddress, q.LoginWindow, now); wait > 0 {
 		return nil, errQuota(wait, "too many failed logins from this address: try again later")
 	}
 	if !known {
-		if wait := h.logins.blocked(userKey, q.MaxLoginFailuresElsewhere, q.LoginWindow, now); wait > 0 {
+		if wait := h.loginThrottle(userKey, q.MaxLoginFailuresElsewhere, q.LoginWindow, now); wait > 0 {
 			return nil, errQuota(wait, "too many failed logins for this user from addresses it does not usually log in from: try again later, or from your usual address")
 		}
 	}
 	user2, err := h.Users.Authenticate(r.Context(), name, password)
 	switch fourd.ErrorCode(err) {
 	case "":
+		h.observeLogin(LoginSucceeded)
 		h.logins.succeed(pairKey, user+"|"+addr, q.KnownAddressLifetime, now)
 	case fourd.EUNAUTHORIZED:
+		h.observeLogin(LoginFailed)
 		keys := []string{pairKey, addrKey}
 		if !known {
 			keys = append(keys, userKey)
@@ -251,4 +262,14 @@ func (h *Handler) authenticate(r *http.Request, name, password string) (*fourd.U
 		h.logins.fail(q.LoginWindow, now, keys...)
 	}
 	return user2, err
+}
+
+// loginThrottle is loginLimiter.blocked, telling the Observer of a login
+// it throttles.
+func (h *Handler) loginThrottle(key string, limit int, window time.Duration, now time.Time) time.Duration {
+	wait := h.logins.blocked(key, limit, window, now)
+	if wait > 0 {
+		h.observeLogin(LoginThrottled)
+	}
+	return wait
 }

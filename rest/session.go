@@ -27,6 +27,9 @@ func (h *Handler) withSession(next http.Handler) http.Handler {
 			writeError(w, r, h.Logger, err)
 			return
 		}
+		if rec := recordOf(r.Context()); rec != nil {
+			rec.session = s
+		}
 		next.ServeHTTP(w, r.WithContext(contextWithSession(r, s)))
 	})
 }

@@ -13,10 +13,12 @@ import (
 	"regexp"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/metrics"
 	"github.com/fourd/fourd/rest"
 	"github.com/fourd/fourd/sqlite"
 )
@@ -35,6 +37,13 @@ const (
 type Server struct {
 	// Addr is the TCP address to listen on; "127.0.0.1:0" picks a free port.
 	Addr string
+	// AdminAddr is the TCP address of the admin listener (/livez, /readyz,
+	// /metrics, /debug/pprof/); "" (New's default) means none. fourd serve
+	// sets DefaultAdminAddr.
+	AdminAddr string
+	// LogRequests writes one structured line per REST request at Info
+	// (true by New).
+	LogRequests bool
 	// DataDir is the data directory, created if missing.
 	DataDir string
 	// AppName names the session cookie 4DSID_<AppName>.
@@ -91,6 +100,9 @@ type Server struct {
 	// Limits bounds what one request may cost (answer and body sizes);
 	// rest.DefaultLimits when nil.
 	Limits *rest.Limits
+	// Metrics are the server's Prometheus metrics, served on the admin
+	// listener; Open makes them when nil.
+	Metrics *metrics.Metrics
 	// Functions are the class functions REST clients may call (made by
 	// New; register on it before or after Open). A datastore function
 	// "authentify" replaces fourd's own login function. Open checks the
@@ -105,6 +117,11 @@ type Server struct {
 	handler         *rest.Handler
 	httpServer      *http.Server
 	ln              net.Listener
+	adminServer     *http.Server
+	adminLn         net.Listener
+	console         http.Handler
+	ready           atomic.Bool // Open has finished and Close has not begun
+	stopping        atomic.Bool
 	mainProc        *fourd.Process
 	stop            chan struct{} // closed by Close: tells the main process to shut down
 	stopped         chan struct{} // closed when the main process has shut everything down
@@ -125,6 +142,7 @@ func New() *Server {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Now:             time.Now,
 		Logger:          slog.Default(),
+		LogRequests:     true,
 		CacheSize:       DefaultCacheSize,
 		FlushInterval:   DefaultFlushInterval,
 		DemoCompanies:   DefaultDemoCompanies,
@@ -224,6 +242,10 @@ func (s *Server) Open() (err error) {
 		return err
 	}
 
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(metrics.Sources{Processes: s.Processes, Sessions: s.Sessions, EntitySets: s.EntitySets, Progress: s.Progress})
+	}
+
 	s.storedProcedure = newStoredProcedureSession(s.Now())
 	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
 		return fmt.Errorf("stored-procedure session: %w", err)
@@ -244,6 +266,14 @@ func (s *Server) Open() (err error) {
 			ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
 			defer cancel()
 			_ = s.Processes.Close(ctx)
+		}
+	}()
+	if err := s.listenAdmin(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && s.adminLn != nil {
+			s.adminLn.Close()
 		}
 	}()
 	if !isLoopback(ln.Addr()) && !s.AccessControl() {
@@ -273,10 +303,12 @@ func (s *Server) Open() (err error) {
 		IdleTimeout:        s.IdleTimeout,
 		Now:                s.Now,
 		Logger:             s.Logger,
+		LogRequests:        s.LogRequests,
+		Observer:           s.Metrics,
 	}
 	s.handler.Init()
 	s.httpServer = &http.Server{
-		Handler:           s.handler,
+		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
@@ -285,7 +317,7 @@ func (s *Server) Open() (err error) {
 	if s.mainProc, err = s.Processes.Start(fourd.ProcessSpec{Name: "Main process", Type: fourd.TypeMainProcess}, s.runMain); err != nil {
 		return err
 	}
-	for _, start := range []func() error{s.startListener, s.startTimer, s.startMonitor, func() error { return s.startDataProcesses(fillDemo) }} {
+	for _, start := range []func() error{s.startListener, s.startTimer, s.startMonitor, func() error { return s.startDataProcesses(fillDemo) }, s.startAdmin} {
 		if err := start(); err != nil {
 			close(s.stop)
 			<-s.stopped
@@ -293,7 +325,8 @@ func (s *Server) Open() (err error) {
 		}
 	}
 	s.opened = true
-	s.Logger.Info("fourd serving", "url", s.URL(), "data", s.DataDir, "app", s.AppName)
+	s.ready.Store(true)
+	s.Logger.Info("fourd serving", "url", s.URL(), "admin", s.AdminURL(), "data", s.DataDir, "app", s.AppName)
 	return nil
 }
 
@@ -320,6 +353,8 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closeOnce.Do(func() {
+		s.stopping.Store(true)
+		s.ready.Store(false)
 		close(s.stop)
 		<-s.stopped
 		ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
@@ -354,6 +389,12 @@ func (s *Server) runMain(p *fourd.Process) error {
 		if err := s.httpServer.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			_ = s.httpServer.Close()
+		}
+	}
+	if s.adminServer != nil {
+		if err := s.adminServer.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin listener shutdown: %w", err))
+			_ = s.adminServer.Close()
 		}
 	}
 	s.internal.Wait()

@@ -41,7 +41,7 @@ func serveForTest(args string) int {
 // it with its URL, read from its log.
 func startServer(t *testing.T, ctx context.Context, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
-	args, _ := json.Marshal([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--demo", "--demo-size", "1,0"})
+	args, _ := json.Marshal([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--data", dataDir, "--demo", "--demo-size", "1,0"})
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"="+string(args))
 	stderr, err := cmd.StderrPipe()

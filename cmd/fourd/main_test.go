@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -110,24 +111,31 @@ func TestServe(t *testing.T) {
 		logR, logW := io.Pipe()
 		served := make(chan error, 1)
 		go func() {
-			served <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--app-name", "cli", "--log-format", "json"}, io.Discard, logW)
+			served <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--app-name", "cli", "--log-format", "json", "--admin-addr", "127.0.0.1:0"}, io.Discard, logW)
 			logW.Close()
 		}()
 		// Read the JSON log: the "fourd serving" record gives the URL.
-		urls := make(chan string, 1)
+		urls, admins := make(chan string, 1), make(chan string, 1)
 		logDone := make(chan struct{})
 		go func() {
 			defer close(logDone)
 			sc := bufio.NewScanner(logR)
 			for sc.Scan() {
-				var rec struct{ Msg, URL string }
+				var rec struct{ Msg, URL, Admin string }
 				if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "fourd serving" {
 					urls <- rec.URL
+					admins <- rec.Admin
 				}
 			}
 			_, _ = io.Copy(io.Discard, logR)
 		}()
 		url := servertest.Receive(t, "the server to start", urls)
+		admin := servertest.Receive(t, "the admin URL", admins)
+		if resp, err := servertest.NewHTTPClient(t).Get(admin + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s/readyz: %v %v", admin, resp, err)
+		} else {
+			resp.Body.Close()
+		}
 
 		stdout, _, err := runCmd(t, "activity", "--server", url, "--json")
 		if err != nil {

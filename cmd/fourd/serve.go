@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", env("FOURD_ADDR", server.DefaultAddr), "TCP address to listen on (env FOURD_ADDR)")
+	adminAddr := fs.String("admin-addr", envOr("FOURD_ADMIN_ADDR", server.DefaultAdminAddr), "TCP address of the admin listener: /livez, /readyz, /metrics, /debug/pprof/; empty turns it off (env FOURD_ADMIN_ADDR)")
+	logRequests := fs.Bool("log-requests", true, "log one structured line per REST request at info level")
 	data := fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory, created if missing (env FOURD_DATA)")
 	appName := fs.String("app-name", env("FOURD_APP_NAME", server.DefaultAppName), "application name; the session cookie is 4DSID_<app-name> (env FOURD_APP_NAME)")
 	idle := fs.Duration("session-timeout", idleDefault, "idle lifetime of REST sessions, at least 1m (env FOURD_SESSION_TIMEOUT)")
@@ -85,6 +88,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv.AllowAddressChange = *allowAddressChange
 	srv.Addr = *addr
+	srv.AdminAddr = *adminAddr
+	srv.LogRequests = *logRequests
 	srv.DataDir = *data
 	srv.AppName = *appName
 	srv.IdleTimeout = *idle
@@ -154,4 +159,13 @@ func envInt(name string, def int64) (int64, error) {
 		return 0, &exitError{code: 2, msg: fmt.Sprintf("%s=%q: not a whole number", name, v)}
 	}
 	return n, nil
+}
+
+// envOr is env, except that a variable set to "" gives "" (it turns off
+// what it configures, as FOURD_ADMIN_ADDR= does).
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
 }
