@@ -266,6 +266,17 @@ func TestUnknownParameter(t *testing.T) {
 			}
 		})
 	}
+	t.Run("RefusedWithReason", func(t *testing.T) {
+		for _, name := range []string{"$format", "$imageformat", "$version", "$binary"} {
+			status, body := get(t, c, u, "/rest/Employee", name, "looker")
+			if status != http.StatusBadRequest {
+				t.Fatalf("%s: %d %s, want 400", name, status, body)
+			}
+			if _, msg := errorOf(t, status, body); !strings.HasPrefix(msg, name+": fourd ") {
+				t.Fatalf("%s: message %q does not say why fourd refuses it", name, msg)
+			}
+		}
+	})
 	t.Run("OtherCase", func(t *testing.T) {
 		col := getCollection(t, c, u, "/rest/Employee", "$orderBy", "salary desc", "$TOP", "2")
 		if got := keysOf(col); !slices.Equal(got, []string{"4", "2"}) {
@@ -604,4 +615,17 @@ func TestQueryPlanAndPath(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestRefusedResources(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	for _, path := range []string{"/rest/$upload", "/rest/$directory/currentUserBelongsTo"} {
+		status, body := send(t, c, http.MethodPost, srv.URL()+path, `["Sales"]`)
+		if status != http.StatusNotFound {
+			t.Fatalf("%s: %d %s, want 404", path, status, body)
+		}
+		if _, msg := errorOf(t, status, body); !strings.Contains(msg, "fourd has no") {
+			t.Fatalf("%s: message %q does not say why", path, msg)
+		}
+	}
 }

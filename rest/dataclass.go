@@ -106,10 +106,22 @@ func (h *Handler) projectionFor(r *http.Request, req *dataRequest, p *dataParams
 	return h.readable(r, withExpand(defaultProjection(h.Data.Model(), req.dc), p.expand))
 }
 
+// refusedResources are the resources of 4D's REST documentation that
+// fourd does not serve, with why: they answer 404 saying so (docs/rest.md
+// lists every resource and parameter with its status).
+var refusedResources = map[string]string{
+	"$upload":                         "fourd has no picture or BLOB attributes, which $upload fills",
+	"$directory/currentUserBelongsTo": "fourd has no user groups: a session holds privileges and roles (roles.json), which $info lists",
+	"$directory/currentUser":          "fourd does not serve this resource, which 4D deprecated: $info lists the caller's privileges, $activity its session",
+}
+
 // serveData serves every dataclass resource under /rest/.
 func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	path := strings.TrimPrefix(r.URL.Path, "/rest/")
 	if strings.HasPrefix(path, "$") {
+		if why, ok := refusedResources[strings.TrimSuffix(path, "/")]; ok {
+			return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "%s: %s", r.URL.Path, why)
+		}
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "unknown REST resource %q", r.URL.Path)
 	}
 	if h.Data == nil {
