@@ -37,7 +37,7 @@ var DefaultLimits = Limits{
 	MaxAnswerEntities:    100000,
 	MaxAnswerBytes:       64 << 20,
 	MaxBodyBytes:         32 << 20,
-	MaxBodyBytesInFlight: 256 << 20,
+	MaxBodyBytesInFlight: 64 << 20,
 	MaxEntitySetTimeout:  24 * time.Hour,
 }
 
