@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/fourd/fourd/sqlite"
 )
 
 // Tests of answers that real 4D REST clients got wrong (issue 9): each
@@ -627,5 +632,51 @@ func TestRefusedResources(t *testing.T) {
 		if _, msg := errorOf(t, status, body); !strings.Contains(msg, "fourd has no") {
 			t.Fatalf("%s: message %q does not say why", path, msg)
 		}
+	}
+}
+
+// TestStatementCacheChurnOverHTTP is the statement cache's reproduction
+// (sqlite's TestStatementCacheChurn) through the REST server: with more
+// $filter shapes than the cache holds, requests evicted statements other
+// requests had just taken, and those answered 500 "statement is closed".
+func TestStatementCacheChurnOverHTTP(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	srv.Data.(*sqlite.DB).SetStatementCacheSize(4)
+	const goroutines, calls, shapes = 8, 200, 40
+	u := srv.URL()
+	var wg sync.WaitGroup
+	failures := make(chan string, goroutines*calls)
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range calls {
+				n := (g*7+i)%shapes + 1
+				ids := make([]string, n) // "ID IN [1, 2, …]": one SQL text per list length
+				for j := range ids {
+					ids[j] = fmt.Sprint(j + 1)
+				}
+				q := url.Values{"$filter": {"ID IN [" + strings.Join(ids, ",") + "]"}, "$compute": {"count"}}
+				resp, err := c.Get(u + "/rest/Employee/ID?" + q.Encode())
+				if err != nil {
+					failures <- err.Error()
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failures <- fmt.Sprintf("%d %s", resp.StatusCode, body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	var list []string
+	for f := range failures {
+		list = append(list, f)
+	}
+	if len(list) > 0 {
+		t.Fatalf("%d of %d requests failed; the first: %s", len(list), goroutines*calls, list[0])
 	}
 }

@@ -339,6 +339,15 @@ func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) 
 // program on every reader connection that ran it.
 const maxStmts = 256
 
+// SetStatementCacheSize bounds the prepared read statements the datastore
+// keeps to n (256 by default; n <= 0 restores it). Past the bound, a new
+// statement evicts another. It is safe to call at any time.
+func (db *DB) SetStatementCacheSize(n int) {
+	db.stmtMu.Lock()
+	db.maxStmts = n
+	db.stmtMu.Unlock()
+}
+
 // stmtEntry is a statement of the cache. users counts the callers between
 // acquire and release: a statement evicted while one of them is about to
 // run it is closed by the last of them, never under its feet ("sql:

@@ -42,11 +42,3 @@ func Pragma(ctx context.Context, db *DB, name string) (reader, writer string, er
 	err = db.writer.QueryRowContext(ctx, "PRAGMA "+name).Scan(&writer)
 	return reader, writer, err
 }
-
-// SetMaxStmts bounds the statement cache of db to n statements, so that a
-// test can make it evict all the time.
-func SetMaxStmts(db *DB, n int) {
-	db.stmtMu.Lock()
-	db.maxStmts = n
-	db.stmtMu.Unlock()
-}

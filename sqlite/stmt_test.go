@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/sqlite"
 )
 
 // TestStatementCacheChurn is the reproduction of a race in the statement
@@ -20,7 +19,7 @@ import (
 // nearly every call.
 func TestStatementCacheChurn(t *testing.T) {
 	db := MustOpenFixture(t)
-	sqlite.SetMaxStmts(db, 4)
+	db.SetStatementCacheSize(4)
 	emp := db.Model().DataClass("Employee")
 	const goroutines, calls, shapes = 8, 200, 40
 	filters := make([]fourd.Selection, shapes)
