@@ -79,6 +79,15 @@ func TestFilterEscapes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("KeyByAttribute", func(t *testing.T) {
+		for _, path := range []string{`/rest/Company:name(\u0022acme labs\u0022)`, `/rest/Company:name(\u0027acme labs\u0027)`} {
+			status, body := send(t, c, http.MethodGet, u+strings.ReplaceAll(path, " ", "%20"), "")
+			var e map[string]any
+			if status != http.StatusOK || json.Unmarshal(body, &e) != nil || e["__KEY"] != "2" {
+				t.Fatalf("%s: %d %s, want Company 2", path, status, body)
+			}
+		}
+	})
 	t.Run("SavedFilter", func(t *testing.T) {
 		saved := `lastName=\u0022martin\u0022`
 		id := makeSet(t, c, u, "Employee", "$filter", saved, "$savedfilter", saved)

@@ -84,8 +84,14 @@ func parseDataPath(m *fourd.Model, path string) (*dataRequest, error) {
 	return req, nil
 }
 
-// unquoteKey removes the quotes of Company("IT0911AB2200").
+// unquoteKey removes the quotes of Company("IT0911AB2200"), written as
+// quote characters or as 4D's escapes (Company(\u0022IT0911AB2200\u0022)).
 func unquoteKey(k string) string {
+	for _, q := range []string{`\u0022`, `\u0027`} {
+		if len(k) >= 2*len(q) && strings.HasPrefix(k, q) && strings.HasSuffix(k, q) {
+			return k[len(q) : len(k)-len(q)]
+		}
+	}
 	if len(k) >= 2 && (k[0] == '"' && k[len(k)-1] == '"' || k[0] == '\'' && k[len(k)-1] == '\'') {
 		return k[1 : len(k)-1]
 	}
