@@ -37,10 +37,18 @@ type Entity struct {
 // ascending RowID), not InRows'.
 type Selection struct {
 	DataClass *DataClass
+	// Filter and OrderBy (or the filter's own "order by") together have
+	// at most MaxOrderByTerms sort terms.
 	Filter    *filter.Query
 	OrderBy   filter.OrderBy
 	InRows    []RowID
 }
+
+// MaxOrderByTerms caps the terms of one sort ($orderby, a filter's "order
+// by", $savedorderby): a datastore refuses more with EINVALID (errCode
+// 9007). Each term costs the sort a comparison per pair of rows; no real
+// client sorts by more.
+const MaxOrderByTerms = 32
 
 // Aggregate is a $compute operation.
 type Aggregate string

@@ -122,7 +122,7 @@ var refusedResources = map[string]string{
 }
 
 // serveData serves every dataclass resource under /rest/.
-func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) (err error) {
 	path := strings.TrimPrefix(r.URL.Path, "/rest/")
 	if strings.HasPrefix(path, "$") {
 		if why, ok := refusedResources[strings.TrimSuffix(path, "/")]; ok {
@@ -156,6 +156,11 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkQueryPaths(r, req, p); err != nil {
 		return err
 	}
+	r, served, err := h.admit(r, req, p)
+	if err != nil {
+		return err
+	}
+	defer func() { served(); err = overBudget(r.Context(), err) }()
 	if v, ok := param(r.URL.Query(), "$lock"); ok {
 		return h.serveLock(w, r, req, v)
 	}

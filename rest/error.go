@@ -157,7 +157,9 @@ func cancellation(ctx context.Context, err error) (_ error, gone bool) {
 	var cause error
 	if p := fourd.CurrentProcess(ctx); p != nil {
 		cause = p.Cause()
-	} else {
+	}
+	if cause == nil || errors.Is(cause, context.Canceled) && !errors.Is(context.Cause(ctx), context.Canceled) {
+		// The process goes on; a context under it ended (a time budget).
 		cause = context.Cause(ctx)
 	}
 	var fe *fourd.Error

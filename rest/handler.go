@@ -67,6 +67,20 @@ type Handler struct {
 	logins loginLimiter
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
+	// QueryTimeout is the time budget of a data request that reads
+	// (DefaultQueryTimeout when 0; negative: none): past it, its work is
+	// cancelled and it answers 503, errCode 1006.
+	QueryTimeout time.Duration
+	// MaxQueries caps the selections served at once, all sessions
+	// together, and MaxQueriesPerSession those of one session; more wait
+	// their turn, session by session (see admission.go). A session with
+	// MaxQueuedPerSession requests waiting gets 429. 0 means the default,
+	// negative no limit.
+	MaxQueries           int
+	MaxQueriesPerSession int
+	MaxQueuedPerSession  int
+	queries              queries
+
 	// BodyTimeout is how long a client has to send a request's whole
 	// body (DefaultBodyTimeout when 0; negative: no limit). Past it, the
 	// body read fails and the request answers 400.
@@ -114,6 +128,12 @@ func (h *Handler) Init() {
 	if h.BodyTimeout == 0 {
 		h.BodyTimeout = DefaultBodyTimeout
 	}
+	if h.QueryTimeout == 0 {
+		h.QueryTimeout = DefaultQueryTimeout
+	}
+	h.queries.max = orDefault(h.MaxQueries, DefaultMaxQueries)
+	h.queries.perSession = orDefault(h.MaxQueriesPerSession, DefaultMaxQueriesPerSession)
+	h.queries.maxQueued = orDefault(h.MaxQueuedPerSession, DefaultMaxQueuedPerSession)
 	if h.Logger == nil {
 		h.Logger = slog.Default()
 	}
@@ -201,4 +221,16 @@ func (h *Handler) route(path, methods string, f handlerFunc) {
 		}
 		return f(w, r)
 	}))
+}
+
+// orDefault returns v, def when v is 0, and 0 (no limit) when v is
+// negative.
+func orDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }

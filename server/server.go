@@ -94,6 +94,15 @@ type Server struct {
 	// Quotas bounds sessions, entity sets and login attempts;
 	// rest.DefaultQuotas when nil.
 	Quotas *rest.Quotas
+	// QueryTimeout is the time budget of a data request that reads
+	// (rest.DefaultQueryTimeout when 0, none when negative). MaxQueries
+	// caps the selections served at once (0: the cores less one, so that
+	// a lookup by key always finds a core and a reader), and
+	// MaxQueriesPerSession those of one session (0: the default); see
+	// rest.Handler.
+	QueryTimeout         time.Duration
+	MaxQueries           int
+	MaxQueriesPerSession int
 	// BodyTimeout is how long a client has to send a request's body;
 	// rest.DefaultBodyTimeout when 0, no limit when negative.
 	BodyTimeout time.Duration
@@ -282,21 +291,24 @@ func (s *Server) Open() (err error) {
 	}
 
 	s.handler = &rest.Handler{
-		Processes:   s.Processes,
-		Sessions:    s.Sessions,
-		Data:        s.Data,
-		EntitySets:  s.EntitySets,
-		Progress:    s.Progress,
-		Jobs:        s,
-		Admin:       s,
-		Users:       s.Users,
-		Roles:       s.Roles,
-		Policy:      s.policy,
-		Quotas:      s.Quotas,
-		Limits:      s.Limits,
-		BodyTimeout: s.BodyTimeout,
-		Functions:   s.Functions,
-		Locks:       s.Locks,
+		Processes:            s.Processes,
+		Sessions:             s.Sessions,
+		Data:                 s.Data,
+		EntitySets:           s.EntitySets,
+		Progress:             s.Progress,
+		Jobs:                 s,
+		Admin:                s,
+		Users:                s.Users,
+		Roles:                s.Roles,
+		Policy:               s.policy,
+		Quotas:               s.Quotas,
+		Limits:               s.Limits,
+		BodyTimeout:          s.BodyTimeout,
+		QueryTimeout:         s.QueryTimeout,
+		MaxQueries:           s.maxQueries(),
+		MaxQueriesPerSession: s.MaxQueriesPerSession,
+		Functions:            s.Functions,
+		Locks:                s.Locks,
 
 		AllowAddressChange: s.AllowAddressChange,
 		AppName:            s.AppName,
@@ -444,4 +456,15 @@ func hostType() string {
 func isLoopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// maxQueries returns MaxQueries, or by default the cores less one (and
+// the datastore's readers less one): expensive queries never take every
+// core nor every reader, so that lookups by key, which are not queued,
+// always find both.
+func (s *Server) maxQueries() int {
+	if s.MaxQueries != 0 || s.db == nil {
+		return s.MaxQueries
+	}
+	return max(1, min(runtime.GOMAXPROCS(0)-1, s.db.Readers()-1))
 }

@@ -106,13 +106,13 @@ func (s *scanner) scan(rows *sql.Rows) (*fourd.Entity, error) {
 
 // Rows returns the row IDs of the selection, in its order.
 func (db *DB) Rows(ctx context.Context, sel fourd.Selection) ([]fourd.RowID, error) {
-	t, where, order, err := db.selection(sel)
+	t, from, where, order, err := db.selection(sel)
 	if err != nil {
 		return nil, err
 	}
 	var out []fourd.RowID
 	err = db.query(ctx, func(tx querier) error {
-		out, err = queryRows(ctx, tx, "SELECT t0."+t.rowCol+" FROM "+t.name+" AS t0"+where.sql+order.sql, append(where.args, order.args...))
+		out, err = queryRows(ctx, tx, "SELECT t0."+t.rowCol+from+where.sql+order.sql, append(where.args, order.args...))
 		return err
 	})
 	if err != nil {
@@ -142,7 +142,7 @@ func queryRows(ctx context.Context, tx querier, query string, args []any) ([]fou
 // Page returns at most top entities of the selection after skipping skip,
 // and the size of the whole selection, both read from one snapshot.
 func (db *DB) Page(ctx context.Context, sel fourd.Selection, skip, top int, attrs []string) ([]*fourd.Entity, int, error) {
-	t, where, order, err := db.selection(sel)
+	t, from, where, order, err := db.selection(sel)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -161,7 +161,7 @@ func (db *DB) Page(ctx context.Context, sel fourd.Selection, skip, top int, attr
 			return nil
 		}
 		args := append(append(where.args[:len(where.args):len(where.args)], order.args...), top, skip)
-		rows, err := tx.QueryContext(ctx, "SELECT "+t.selectList("t0", cols)+" FROM "+t.name+" AS t0"+where.sql+order.sql+" LIMIT ? OFFSET ?", args...)
+		rows, err := tx.QueryContext(ctx, "SELECT "+t.selectList("t0", cols)+from+where.sql+order.sql+" LIMIT ? OFFSET ?", args...)
 		if err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func (db *DB) Sort(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowID,
 	}
 	var sorted []fourd.RowID
 	err = db.query(ctx, func(tx querier) error {
-		sorted, err = queryRows(ctx, tx, `SELECT t0.`+t.rowCol+` FROM json_each(?) AS j CROSS JOIN `+t.name+` AS t0 ON t0.`+t.rowCol+` = j."value" ORDER BY `+ob.sql,
+		sorted, err = queryRows(ctx, tx, `SELECT t0.`+t.rowCol+` FROM json_each(?) AS j CROSS JOIN `+t.name+` AS t0 ON t0.`+t.rowCol+` = j."value"`+q.joins.String()+` ORDER BY `+ob.sql,
 			append([]any{rowsJSON(rows)}, ob.args...))
 		return err
 	})
@@ -379,7 +379,7 @@ func (db *DB) valueOperand(t *table, attr string) (operand, error) {
 // average, min and max are nil. AggregateAll returns a map of every
 // operation that applies, by name.
 func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op fourd.Aggregate) (any, error) {
-	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	t, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +467,7 @@ func aggregateValue(typ fourd.AttributeType, op fourd.Aggregate, v any) (any, er
 // over the selection, sorted, at most limit of them (all when limit <= 0);
 // text values that differ only in case count as one.
 func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, limit int) ([]any, error) {
-	t, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	t, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}

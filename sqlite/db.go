@@ -44,6 +44,7 @@ type DB struct {
 	tables map[*fourd.DataClass]*table
 	writer *sql.DB // exactly one connection
 	reader *sql.DB // read-only connections
+	readers int    // the reader pool's size
 
 	mu        sync.Mutex
 	missing   []IndexRef
@@ -196,6 +197,7 @@ func Open(path string, model *fourd.Model) (*DB, error) {
 	db.reader = sql.OpenDB(connector{dsn(abs, "", pragmas, readerPragmas)})
 	db.reader.SetMaxOpenConns(readers)
 	db.reader.SetMaxIdleConns(readers)
+	db.readers = readers
 	db.reader.SetConnMaxIdleTime(5 * time.Minute)
 
 	ctx := context.Background()
@@ -446,3 +448,8 @@ func ctxErr(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// Readers returns the size of the read pool: how many queries can read at
+// once. A server that admits no more queries at once than Readers()-1
+// keeps one reader free for lookups by key (see rest.Handler.MaxQueries).
+func (db *DB) Readers() int { return db.readers }

@@ -71,6 +71,29 @@ type compiler struct {
 	b       strings.Builder
 	args    []any
 	aliases int
+	// joins are the LEFT JOINs sorts through N->1 relations need, one per
+	// relation path (two terms through employer share one join), written
+	// after the FROM of the statement; joined maps "alias column" to the
+	// alias of the joined table.
+	joins  strings.Builder
+	joined map[string]string
+}
+
+// join returns the alias of c's related table joined to alias, adding the
+// LEFT JOIN the first time. The related key is the related table's
+// primary key: at most one row matches, so the join never repeats a row.
+func (q *compiler) join(alias string, c *column) string {
+	k := alias + " " + c.name
+	if a, ok := q.joined[k]; ok {
+		return a
+	}
+	if q.joined == nil {
+		q.joined = map[string]string{}
+	}
+	a := q.alias()
+	q.joined[k] = a
+	q.joins.WriteString(" LEFT JOIN " + c.related.name + " AS " + a + " ON " + a + "." + c.related.key.name + " = " + alias + "." + c.name)
+	return a
 }
 
 func (q *compiler) alias() string {
@@ -631,6 +654,9 @@ func article(typ fourd.AttributeType) string {
 // with the rowid so that equal keys keep a stable order and pages do not
 // overlap.
 func (q *compiler) order(t *table, alias string, ob filter.OrderBy) (frag, error) {
+	if len(ob) > fourd.MaxOrderByTerms {
+		return frag{}, badFilter("a sort of %d terms: at most %d", len(ob), fourd.MaxOrderByTerms)
+	}
 	for _, o := range ob {
 		if err := checkPath(t.dc, o.Path); err != nil {
 			return frag{}, err
@@ -648,8 +674,8 @@ func (q *compiler) order(t *table, alias string, ob filter.OrderBy) (frag, error
 }
 
 // sortKey writes the expression a path sorts by: a column, an object
-// property, or through N->1 relations a correlated subquery on the related
-// table. Nulls sort first in ascending order and last in descending order,
+// property, or through N->1 relations a column of the joined related
+// table (see join). Nulls sort first in ascending order and last in descending order,
 // as 4D puts null before every other value.
 func (q *compiler) sortKey(t *table, alias string, path filter.Path) error {
 	name, rest := path[0].Name, path[1:]
@@ -662,13 +688,9 @@ func (q *compiler) sortKey(t *table, alias string, path filter.Path) error {
 	}
 	switch {
 	case c.attr.Kind == fourd.KindRelatedEntity && len(rest) > 0:
-		a := q.alias()
-		q.str("(SELECT ")
-		if err := q.sortKey(c.related, a, rest); err != nil {
-			return err
-		}
-		q.str(" FROM " + c.related.name + " AS " + a + " WHERE " + a + "." + c.related.key.name + " = " + alias + "." + c.name + ")")
-		return nil
+		// A join, not a subquery per row and term (which cost about a
+		// second per term on 100,000 rows).
+		return q.sortKey(c.related, q.join(alias, c), rest)
 	case c.typ == fourd.AttrObject && len(rest) > 0:
 		q.expr(jsonOperand(alias, t, c, rest))
 		return nil
@@ -689,15 +711,16 @@ func orderOf(sel fourd.Selection) filter.OrderBy {
 }
 
 // selection compiles a selection's condition (empty when there is no
-// filter) and order, with t0 as the alias of the dataclass's table.
-func (db *DB) selection(sel fourd.Selection) (t *table, where, order frag, err error) {
+// filter) and order, with t0 as the alias of the dataclass's table; from
+// is the FROM clause with the joins the order needs.
+func (db *DB) selection(sel fourd.Selection) (t *table, from string, where, order frag, err error) {
 	if t, err = db.table(sel.DataClass); err != nil {
-		return nil, frag{}, frag{}, err
+		return nil, "", frag{}, frag{}, err
 	}
 	q := &compiler{db: db}
 	if sel.Filter != nil && sel.Filter.Expr != nil {
 		if where, err = q.where(t, "t0", sel.Filter.Expr); err != nil {
-			return nil, frag{}, frag{}, err
+			return nil, "", frag{}, frag{}, err
 		}
 	}
 	if sel.InRows != nil {
@@ -713,8 +736,8 @@ func (db *DB) selection(sel fourd.Selection) (t *table, where, order frag, err e
 		where.sql = " WHERE " + where.sql
 	}
 	if order, err = q.order(t, "t0", orderOf(sel)); err != nil {
-		return nil, frag{}, frag{}, err
+		return nil, "", frag{}, frag{}, err
 	}
 	order.sql = " ORDER BY " + order.sql
-	return t, where, order, nil
+	return t, " FROM " + t.name + " AS t0" + q.joins.String(), where, order, nil
 }

@@ -59,6 +59,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Int64Var(&lim.MaxBodyBytes, "max-body-size", lim.MaxBodyBytes, "largest request body in bytes; larger ones answer 400 (0: no limit)")
 	fs.Int64Var(&lim.MaxBodyBytesInFlight, "max-body-size-in-flight", lim.MaxBodyBytesInFlight, "most bytes of request bodies held at once, all requests together; past it, 503 with Retry-After (0: no limit)")
 	fs.DurationVar(&lim.MaxEntitySetTimeout, "max-entity-set-timeout", lim.MaxEntitySetTimeout, "longest $timeout a client may give an entity set; longer ones answer 400 (0: no limit)")
+	queryTimeout := fs.Duration("query-timeout", rest.DefaultQueryTimeout, "time budget of a data request that reads; past it, 503 errCode 1006 (0: none)")
+	maxQueries := fs.Int("max-queries", 0, "selections served at once, all sessions together; more wait their turn (0: the datastore's readers less one)")
+	maxQueriesPerSession := fs.Int("max-queries-per-session", rest.DefaultMaxQueriesPerSession, "selections of one session served at once; more wait their turn (0: no limit)")
 	bodyTimeout := fs.Duration("body-timeout", rest.DefaultBodyTimeout, "how long a client has to send a request body; slower ones answer 400 (0: no limit)")
 	allowAddressChange := fs.Bool("allow-session-address-change", false, "honour a session cookie sent from another client address than the one that opened the session")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
@@ -82,6 +85,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv.CacheSize = *cacheSize
 	srv.Quotas = &q
 	srv.Limits = &lim
+	srv.QueryTimeout = *queryTimeout
+	if *queryTimeout == 0 {
+		srv.QueryTimeout = -1 // the flag's 0 means none
+	}
+	srv.MaxQueries = *maxQueries
+	srv.MaxQueriesPerSession = *maxQueriesPerSession
+	if *maxQueriesPerSession == 0 {
+		srv.MaxQueriesPerSession = -1
+	}
 	srv.BodyTimeout = *bodyTimeout
 	if *bodyTimeout == 0 {
 		srv.BodyTimeout = -1 // the flag's 0 means no limit
