@@ -39,9 +39,9 @@ type Selection struct {
 	DataClass *DataClass
 	// Filter and OrderBy (or the filter's own "order by") together have
 	// at most MaxOrderByTerms sort terms.
-	Filter    *filter.Query
-	OrderBy   filter.OrderBy
-	InRows    []RowID
+	Filter  *filter.Query
+	OrderBy filter.OrderBy
+	InRows  []RowID
 }
 
 // MaxOrderByTerms caps the terms of one sort ($orderby, a filter's "order

@@ -38,13 +38,13 @@ type DB struct {
 	// time.Now; tests may replace it before the DB is used.
 	Now func() time.Time
 
-	path   string
-	name   string // the database name in 4D's messages: the file name without extension
-	model  *fourd.Model
-	tables map[*fourd.DataClass]*table
-	writer *sql.DB // exactly one connection
-	reader *sql.DB // read-only connections
-	readers int    // the reader pool's size
+	path    string
+	name    string // the database name in 4D's messages: the file name without extension
+	model   *fourd.Model
+	tables  map[*fourd.DataClass]*table
+	writer  *sql.DB // exactly one connection
+	reader  *sql.DB // read-only connections
+	readers int     // the reader pool's size
 
 	mu        sync.Mutex
 	missing   []IndexRef

@@ -17,14 +17,14 @@ var _ fourd.QueryExplainer = (*DB)(nil)
 // QueryPlan returns sel's filter as a tree of steps and SQLite's plan of
 // the statement that selects its rows.
 func (db *DB) QueryPlan(ctx context.Context, sel fourd.Selection) (fourd.QueryStep, []fourd.QueryStep, error) {
-	t, where, order, err := db.selection(sel)
+	t, from, where, order, err := db.selection(sel)
 	if err != nil {
 		return fourd.QueryStep{}, nil, err
 	}
 	plan := db.step(t, filterExpr(sel))
 	var engine []fourd.QueryStep
 	err = db.query(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT t0."+t.rowCol+" FROM "+t.name+" AS t0"+where.sql+order.sql, append(where.args, order.args...)...)
+		rows, err := q.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT t0."+t.rowCol+from+where.sql+order.sql, append(where.args, order.args...)...)
 		if err != nil {
 			return err
 		}
