@@ -53,6 +53,20 @@ func (p *ProcessInfo) appendFields(b []byte) []byte {
 		b = append(b, `,"url":`...)
 		b = appendString(b, p.URL)
 	}
+	if p.DataClass != "" {
+		b = append(b, `,"dataClass":`...)
+		b = appendString(b, p.DataClass)
+	}
+	if p.Filter != "" {
+		b = append(b, `,"filter":`...)
+		b = appendString(b, p.Filter)
+	}
+	if p.Phase != PhaseNone {
+		b = append(b, `,"phase":"`...)
+		b = append(b, p.Phase.String()...)
+		b = append(b, `","rowsDone":`...)
+		b = strconv.AppendInt(b, p.RowsDone, 10)
+	}
 	return b
 }
 
@@ -70,6 +84,10 @@ type processInfoWire struct {
 	CPUUsage         float64      `json:"cpuUsage"`
 	CPUTime          float64      `json:"cpuTime"`
 	URL              string       `json:"url"`
+	DataClass        string       `json:"dataClass"`
+	Filter           string       `json:"filter"`
+	Phase            string       `json:"phase"`
+	RowsDone         int64        `json:"rowsDone"`
 	Session          *SessionInfo `json:"session"`
 }
 
@@ -87,6 +105,7 @@ func (p *ProcessInfo) UnmarshalJSON(data []byte) error {
 		Number: w.Number, Name: w.Name, SessionID: w.SessionID, ID: w.ID, Visible: w.Visible,
 		Type: w.Type, State: w.State, CreationDateTime: created, Preemptive: w.Preemptive,
 		SystemID: w.SystemID, CPUUsage: w.CPUUsage, CPUTime: w.CPUTime, URL: w.URL, Session: w.Session,
+		DataClass: w.DataClass, Filter: w.Filter, Phase: ParsePhase(w.Phase), RowsDone: w.RowsDone,
 	}
 	return nil
 }

@@ -86,6 +86,8 @@ type Process struct {
 
 	// CPU accounting; see cpu.go.
 	cpu cpuAccount
+
+	work work // what a data request is doing; see phase.go
 }
 
 // New makes a *Process from the spec. It is meant for ProcessTable
@@ -517,7 +519,7 @@ func (p *Process) Info() ProcessInfo { return p.InfoAt(time.Now()) }
 // the monotonic clock).
 func (p *Process) InfoAt(now time.Time) ProcessInfo {
 	cpu := p.cpu.time(now)
-	return ProcessInfo{
+	info := ProcessInfo{
 		Number:           p.number,
 		Name:             p.name,
 		SessionID:        p.sessionID,
@@ -532,6 +534,8 @@ func (p *Process) InfoAt(now time.Time) ProcessInfo {
 		CPUTime:          cpu.Seconds(),
 		URL:              p.url,
 	}
+	p.fillWork(&info)
+	return info
 }
 
 // ProcessInfo is 4D's Process info object: a copy of a process's
@@ -550,6 +554,13 @@ type ProcessInfo struct {
 	CPUUsage         float64      // 0..1 over the last sampling window
 	CPUTime          float64      // seconds (see cpu.go)
 	URL              string       // legacy url property: request path and query, web request processes only
+	// What a data request is doing (fourd extensions, left out of the JSON
+	// form when empty): its dataclass, its $filter as the client wrote it,
+	// its phase, and the rows it found, loaded or wrote so far.
+	DataClass string
+	Filter    string
+	Phase     Phase
+	RowsDone  int64
 	// Session is the .info of the process's session, set by ProcessActivity
 	// unless "Processes only" was asked; nil for processes without a session.
 	Session *SessionInfo

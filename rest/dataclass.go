@@ -161,6 +161,9 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) (err error) 
 		return err
 	}
 	defer func() { served(); err = overBudget(r.Context(), err) }()
+	if proc := fourd.CurrentProcess(r.Context()); proc != nil {
+		proc.SetTarget(req.dc.Name, p.filterText)
+	}
 	if v, ok := param(r.URL.Query(), "$lock"); ok {
 		return h.serveLock(w, r, req, v)
 	}
@@ -225,6 +228,7 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 		return err
 	}
 	proj := h.projectionFor(r, req, p)
+	setPhase(ctx, fourd.PhaseQuerying, 0)
 	es, count, err := h.Data.Page(ctx, selection(req, p), p.skip, p.top, proj.storageNames())
 	if err != nil {
 		return err
@@ -240,6 +244,9 @@ func (h *Handler) getSelection(w http.ResponseWriter, r *http.Request, req *data
 // with __queryPlan or __queryPath (p.explain).
 func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, setURI string, proj *projection, count, first int, es []*fourd.Entity, p *dataParams) error {
 	asArray := p.asArray
+	if len(proj.nested) > 0 || asArray {
+		setPhase(ctx, fourd.PhaseLoading, len(es))
+	}
 	rel, err := h.loadRelated(ctx, proj, es)
 	if err != nil {
 		return err
@@ -254,6 +261,7 @@ func (h *Handler) writeCollection(ctx context.Context, w http.ResponseWriter, se
 	if err != nil {
 		return err
 	}
+	setPhase(ctx, fourd.PhaseEncoding, len(es))
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if asArray {
@@ -347,6 +355,7 @@ func (h *Handler) getEntity(w http.ResponseWriter, r *http.Request, req *dataReq
 	if following {
 		attrs = nil // every attribute: the relation's foreign key among them
 	}
+	setPhase(ctx, fourd.PhaseLoading, 0)
 	e, err := h.lookup(ctx, req, attrs)
 	if err != nil {
 		return err
@@ -461,6 +470,7 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 		return err
 	}
 	ctx := r.Context()
+	setPhase(ctx, fourd.PhaseQuerying, 0)
 	a := req.attrs[0]
 	sel := selection(req, p)
 	if in != nil {

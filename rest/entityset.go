@@ -27,6 +27,7 @@ func (h *Handler) createEntitySet(w http.ResponseWriter, r *http.Request, req *d
 	if err := h.explain(ctx, req, p); err != nil {
 		return err
 	}
+	setPhase(ctx, fourd.PhaseQuerying, 0)
 	rows, err := h.Data.Rows(ctx, selection(req, p))
 	if err != nil {
 		return err
@@ -56,6 +57,7 @@ func (h *Handler) newEntitySet(r *http.Request, dc *fourd.DataClass, rows fourd.
 func (h *Handler) writeSetPage(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, es *fourd.EntitySet, rows fourd.RowSet) error {
 	ctx := r.Context()
 	proj := h.projectionFor(r, req, p)
+	setPhase(ctx, fourd.PhaseLoading, rows.Len())
 	page, err := h.Data.Load(ctx, req.dc, rows.Page(p.skip, p.top), proj.storageNames())
 	if err != nil {
 		return err
@@ -171,6 +173,7 @@ func (h *Handler) refine(ctx context.Context, req *dataRequest, p *dataParams, r
 	if p.filter == nil && len(p.orderBy) == 0 {
 		return rows, nil
 	}
+	setPhase(ctx, fourd.PhaseQuerying, 0)
 	list := rows.AppendTo(nil)
 	if p.filter != nil {
 		match, err := h.Data.Rows(ctx, fourd.Selection{DataClass: req.dc, Filter: p.filter})

@@ -199,3 +199,12 @@ func (h *Handler) observeRefused(quota string) {
 		h.Observer.Refused(quota)
 	}
 }
+
+// setPhase records what the request's process is doing (Process activity's
+// phase and rowsDone, fourd extensions).
+func setPhase(ctx context.Context, ph fourd.Phase, rows int) {
+	if p := fourd.CurrentProcess(ctx); p != nil {
+		p.SetPhase(ph)
+		p.SetRows(rows)
+	}
+}

@@ -25,6 +25,7 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err := h.mayWrite(r, req.dc); err != nil {
 		return err // before a byte of the body is read
 	}
+	setPhase(r.Context(), fourd.PhaseSaving, 0)
 	raws, single, err := decodeEntities(r.Body)
 	if err != nil {
 		return err
@@ -415,6 +416,7 @@ func (h *Handler) postDelete(w http.ResponseWriter, r *http.Request, req *dataRe
 	if err := h.checkRowLocks(r.Context(), RequestSession(r), dc, rows); err != nil {
 		return err
 	}
+	setPhase(r.Context(), fourd.PhaseSaving, len(rows))
 	if _, err := h.Data.Delete(r.Context(), dc, rows); err != nil {
 		return err
 	}
