@@ -12,6 +12,8 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(`salary>20000 AND employer.name!=acme`)
 	f.Add(`"lastName begin j"`)
+	f.Add(`lastName=\u0022O\u0027Reilly\u0022 OR name=O'Brien`)
+	f.Add(`\u0022a = 'say \u0022hi\u0022'\u0022`)
 	f.Fuzz(func(t *testing.T, s string) {
 		q, err := Parse(s)
 		if err != nil {
