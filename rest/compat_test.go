@@ -88,6 +88,26 @@ func TestFilterEscapes(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SavedFilterTrue", func(t *testing.T) {
+		// 4D's $method page: "passing true to $savedfilter and $savedorderby".
+		f, o := `lastName=\u0022martin\u0022`, "salary desc"
+		id := makeSet(t, c, u, "Employee", "$filter", f, "$orderby", o, "$savedfilter", "true", "$savedorderby", "true")
+		if status, body := send(t, c, http.MethodPost, u+"/rest/$entityset/$release", `["`+id+`"]`); status != http.StatusOK {
+			t.Fatalf("release: %d %s", status, body)
+		}
+		col := getCollection(t, c, u, "/rest/Employee/$entityset/"+id, "$savedfilter", f, "$savedorderby", o)
+		if got := keysOf(col); !slices.Equal(got, []string{"4", "1"}) {
+			t.Fatalf("rebuilt set: %v, want [4 1]", got)
+		}
+		// "true" on a set that is gone carries no text to rebuild it from:
+		// the set is not found, as without $savedfilter.
+		gone := makeSet(t, c, u, "Employee", "$filter", f, "$savedfilter", "true")
+		send(t, c, http.MethodPost, u+"/rest/$entityset/$release", `["`+gone+`"]`)
+		status, body := get(t, c, u, "/rest/Employee/$entityset/"+gone, "$savedfilter", "true")
+		if code, _ := errorOf(t, status, body); status != http.StatusNotFound || code != 1802 {
+			t.Fatalf("%d %s, want 404 errCode 1802", status, body)
+		}
+	})
 	t.Run("SavedFilter", func(t *testing.T) {
 		saved := `lastName=\u0022martin\u0022`
 		id := makeSet(t, c, u, "Employee", "$filter", saved, "$savedfilter", saved)

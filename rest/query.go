@@ -121,8 +121,23 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 			p.timeout = time.Duration(n) * time.Second
 		}
 	}
+	// 4D's $savedfilter page passes the filter text; its $method page
+	// says "true", which saves the request's own $filter (and $orderby):
+	// both forms work. "false" saves nothing.
 	p.savedFilter, _ = param(q, "$savedfilter")
 	p.savedOrderBy, _ = param(q, "$savedorderby")
+	switch strings.ToLower(p.savedFilter) {
+	case "true":
+		p.savedFilter = p.filterText
+	case "false":
+		p.savedFilter = ""
+	}
+	switch strings.ToLower(p.savedOrderBy) {
+	case "true":
+		p.savedOrderBy = p.orderText
+	case "false":
+		p.savedOrderBy = ""
+	}
 	if v, ok := param(q, "$logicOperator"); ok {
 		p.logicOp = fourd.SetOperator(strings.ToUpper(v))
 	} else if v, ok := param(q, "$operator"); ok {
