@@ -96,6 +96,49 @@ func BenchmarkPage20(b *testing.B) {
 	}
 }
 
+// BenchmarkPage20Begin is issue 14's filtered page: salary>50000 AND
+// lastName begin 'B' sorted by lastName (2,980 of the 100,000 match), 20
+// entities and the count, the same request again and again.
+func BenchmarkPage20Begin(b *testing.B) {
+	benchPage(b, `"salary>50000 AND lastName begin 'B'"`, "lastName", 2980)
+}
+
+// BenchmarkPage20Plain is issue 14's plain page: the first 20 employees in
+// table order and the count of the whole table.
+func BenchmarkPage20Plain(b *testing.B) {
+	benchPage(b, "", "", 100_000)
+}
+
+func benchPage(b *testing.B, query, orderBy string, want int) {
+	db := benchDB(b)
+	ctx := context.Background()
+	sel := fourd.Selection{DataClass: db.Model().DataClass("Employee")}
+	if query != "" {
+		q, err := filter.Parse(query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sel.Filter = q
+	}
+	if orderBy != "" {
+		ob, err := filter.ParseOrderBy(orderBy)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sel.OrderBy = ob
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		es, n, err := db.Page(ctx, sel, 0, 20, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(es) != 20 || n != want {
+			b.Fatalf("%d entities of %d, want 20 of %d", len(es), n, want)
+		}
+	}
+}
+
 // BenchmarkPage20Unfiltered pages through the whole table sorted by an
 // indexed attribute, far from the start.
 func BenchmarkPage20Unfiltered(b *testing.B) {

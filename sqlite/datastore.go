@@ -153,9 +153,26 @@ func (db *DB) Page(ctx context.Context, sel fourd.Selection, skip, top int, attr
 	skip, top = max(skip, 0), max(top, 0)
 	var out []*fourd.Entity
 	var count int
+	key, cacheable := countKey(t.name, where.sql, where.args)
 	err = db.read(ctx, func(tx querier) error {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.name+" AS t0"+where.sql, where.args...).Scan(&count); err != nil {
-			return err
+		// The count of a selection already counted at this global stamp
+		// is exact (see countCache): read the stamp in this snapshot.
+		var stamp int64
+		if cacheable {
+			if err := tx.QueryRowContext(ctx, sqlGlobalStamp).Scan(&stamp); err != nil {
+				return err
+			}
+		}
+		n, hit := db.counts.get(stamp, key)
+		if cacheable && hit {
+			count = n
+		} else {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.name+" AS t0"+where.sql, where.args...).Scan(&count); err != nil {
+				return err
+			}
+			if cacheable {
+				db.counts.put(stamp, key, count)
+			}
 		}
 		if top == 0 || skip >= count {
 			return nil
@@ -515,12 +532,15 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 	return out, nil
 }
 
+// sqlGlobalStamp reads the global stamp.
+const sqlGlobalStamp = `SELECT "value" FROM "__fourd" WHERE "key" = 'globalStamp'`
+
 // GlobalStamp returns the datastore's modification counter: +1 for every
 // entity saved or deleted.
 func (db *DB) GlobalStamp(ctx context.Context) (int64, error) {
 	var stamp int64
 	err := db.query(ctx, func(tx querier) error {
-		return tx.QueryRowContext(ctx, `SELECT "value" FROM "__fourd" WHERE "key" = 'globalStamp'`).Scan(&stamp)
+		return tx.QueryRowContext(ctx, sqlGlobalStamp).Scan(&stamp)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("global stamp: %w", err)

@@ -54,6 +54,8 @@ type DB struct {
 	stmts    map[string]*stmtEntry // prepared read statements, by SQL text
 	maxStmts int                   // bound on len(stmts); maxStmts by default
 
+	counts countCache // Page's counts, for the current global stamp
+
 	closeOnce sync.Once
 	closeErr  error
 }

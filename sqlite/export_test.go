@@ -42,3 +42,10 @@ func Pragma(ctx context.Context, db *DB, name string) (reader, writer string, er
 	err = db.writer.QueryRowContext(ctx, "PRAGMA "+name).Scan(&writer)
 	return reader, writer, err
 }
+
+// CountsCached returns the number of counts db's count cache holds.
+func CountsCached(db *DB) int {
+	db.counts.mu.Lock()
+	defer db.counts.mu.Unlock()
+	return len(db.counts.counts)
+}
