@@ -224,3 +224,44 @@ func (a *Activity) Session(id string) *SessionInfo {
 	}
 	return nil
 }
+
+// Keep keeps the processes for which keepProcess is true and the sessions
+// for which keepSession is true (a nil function keeps all), and links the
+// processes to the sessions kept again. keepProcess sees each process with
+// its Session as linked before.
+func (a *Activity) Keep(keepProcess func(*ProcessInfo) bool, keepSession func(*SessionInfo) bool) {
+	if a == nil {
+		return
+	}
+	linked := false
+	if keepProcess != nil {
+		kept := a.Processes[:0]
+		for i := range a.Processes {
+			if a.Processes[i].Session != nil {
+				linked = true
+			}
+			if keepProcess(&a.Processes[i]) {
+				kept = append(kept, a.Processes[i])
+			}
+		}
+		a.Processes = kept
+	}
+	if keepSession != nil && a.Sessions != nil {
+		kept := make([]SessionInfo, 0, len(a.Sessions))
+		for i := range a.Sessions {
+			if keepSession(&a.Sessions[i]) {
+				kept = append(kept, a.Sessions[i])
+			}
+		}
+		a.Sessions = kept
+	}
+	for i := range a.Processes {
+		if a.Processes[i].Session != nil {
+			linked = true
+		}
+		a.Processes[i].Session, a.Processes[i].sessionIndex = nil, 0
+	}
+	if linked {
+		a.linkSessions()
+	}
+}

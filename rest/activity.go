@@ -2,7 +2,11 @@ package rest
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
+
+	"github.com/fourd/fourd/activityfilter"
 
 	"github.com/fourd/fourd"
 )
@@ -28,13 +32,24 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	a, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, sessionID, opts)
+	match, err := readMatch(q, opts)
+	if err != nil {
+		return err
+	}
+	fetch := opts
+	if match != nil && opts == fourd.ProcessesOnly {
+		fetch = fourd.ProcessesAndSessions // the user and idle time of a process are its session's
+	}
+	a, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, sessionID, fetch)
 	if err != nil {
 		return err
 	}
 	if a == nil {
 		writeJSON(w, http.StatusOK, []byte("null"))
 		return nil
+	}
+	if match != nil {
+		applyMatch(a, match, opts, time.Now())
 	}
 	if h.Locks != nil {
 		a.AddLocks(r.Context(), h.Locks)
@@ -44,4 +59,51 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 	*buf = a.AppendJSON((*buf)[:0])
 	writeJSON(w, http.StatusOK, *buf)
 	return nil
+}
+
+// readMatch reads $match, fourd's filter of $activity and of the admin
+// actions (package activityfilter): for sessions with options=2, for
+// processes otherwise. nil when absent or empty.
+func readMatch(q url.Values, opts fourd.ActivityOptions) (*activityfilter.Filter, error) {
+	v, ok := param(q, "$match")
+	if !ok {
+		return nil, nil
+	}
+	subject := activityfilter.Processes
+	if opts == fourd.SessionsOnly {
+		subject = activityfilter.Sessions
+	}
+	f, err := activityfilter.Parse(v, subject)
+	if err != nil {
+		return nil, badParam("$match: %v", err)
+	}
+	if f.Empty() {
+		return nil, nil
+	}
+	return f, nil
+}
+
+// applyMatch keeps what the filter selects: the sessions with options=2;
+// otherwise the processes, and with options=0 the sessions of the
+// processes kept. With options=1 the sessions fetched for the filter are
+// dropped again.
+func applyMatch(a *fourd.Activity, f *activityfilter.Filter, opts fourd.ActivityOptions, now time.Time) {
+	if opts == fourd.SessionsOnly {
+		a.Keep(nil, func(s *fourd.SessionInfo) bool { return f.MatchSession(s, hostname, now) })
+		return
+	}
+	used := map[string]bool{}
+	keepProcess := func(p *fourd.ProcessInfo) bool {
+		if !f.MatchProcess(p, hostname, now) {
+			return false
+		}
+		used[p.SessionID] = true
+		return true
+	}
+	if opts == fourd.ProcessesOnly {
+		a.Keep(keepProcess, func(*fourd.SessionInfo) bool { return false })
+		a.Sessions = nil
+		return
+	}
+	a.Keep(keepProcess, func(s *fourd.SessionInfo) bool { return used[s.ID] })
 }

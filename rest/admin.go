@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/fourd/fourd"
 )
@@ -17,6 +18,7 @@ import (
 //	POST /rest/$process/pause   {"number": 12}         PAUSE PROCESS
 //	POST /rest/$process/resume  {"number": 12}         RESUME PROCESS
 //	POST /rest/$session/drop    {"sessionID": "…"}     end a session
+//	POST /rest/$process/abort?$match=<filter>          abort every process the filter selects
 //
 // Each answers {"ok":true}; an unknown process or session 404 (errCode
 // 9004 or 9005); a permanent internal process 400. Releasing entity sets
@@ -74,6 +76,9 @@ func (h *Handler) postProcessAbort(w http.ResponseWriter, r *http.Request) error
 	a, err := h.admin()
 	if err != nil {
 		return err
+	}
+	if _, ok := r.URL.Query()["$match"]; ok {
+		return h.abortMatching(w, r, a)
 	}
 	var in struct {
 		ID *int64 `json:"ID"`
@@ -162,5 +167,49 @@ func (h *Handler) postSessionDrop(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	writeOK(w)
+	return nil
+}
+
+// abortMatching serves POST /rest/$process/abort?$match=<filter>: it
+// aborts every abortable process the filter selects (the permanent
+// internal processes, and the request's own process, are never aborted)
+// and answers {"ok":true,"aborted":[IDs]}. An empty filter is refused: it
+// would abort every request of every client.
+func (h *Handler) abortMatching(w http.ResponseWriter, r *http.Request, a AdminActions) error {
+	f, err := readMatch(r.URL.Query(), fourd.ProcessesOnly)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return badParam("$match: give a filter; an empty one would abort every process")
+	}
+	act, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, "", fourd.ProcessesAndSessions)
+	if err != nil {
+		return err
+	}
+	self := fourd.CurrentProcess(r.Context())
+	now := time.Now()
+	aborted := []int64{}
+	for i := range act.Processes {
+		p := &act.Processes[i]
+		if self != nil && p.ID == self.ID() || !f.MatchProcess(p, hostname, now) {
+			continue
+		}
+		if live := h.Processes.ProcessByID(p.ID); live == nil || !live.Abortable() {
+			continue
+		}
+		if err := a.AbortProcessByID(p.ID); err != nil {
+			if fourd.ErrorCode(err) == fourd.ENOTFOUND {
+				continue // it ended meanwhile
+			}
+			return err
+		}
+		aborted = append(aborted, p.ID)
+	}
+	body, _ := json.Marshal(struct {
+		OK      bool    `json:"ok"`
+		Aborted []int64 `json:"aborted"`
+	}{true, aborted})
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }

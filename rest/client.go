@@ -56,11 +56,35 @@ func (c *Client) SessionID(appName string) string {
 	return ""
 }
 
+// OwnSessionID returns the ID of the client's session whatever the
+// server's app name (the value of its one 4DSID_ cookie), or "".
+func (c *Client) OwnSessionID() string {
+	if c.http.Jar == nil {
+		return ""
+	}
+	for _, ck := range c.http.Jar.Cookies(c.base) {
+		if strings.HasPrefix(ck.Name, "4DSID_") {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
 // Activity calls GET /rest/$activity: Process activity on the server. It
 // returns nil, and no error, for an unknown session, as the command returns
 // null.
 func (c *Client) Activity(ctx context.Context, sessionID string, opts fourd.ActivityOptions) (*fourd.Activity, error) {
+	return c.ActivityMatch(ctx, sessionID, opts, "")
+}
+
+// ActivityMatch is Activity with fourd's $match filter (package
+// activityfilter): the processes it selects, or the sessions with
+// SessionsOnly. An empty match selects everything.
+func (c *Client) ActivityMatch(ctx context.Context, sessionID string, opts fourd.ActivityOptions, match string) (*fourd.Activity, error) {
 	q := url.Values{}
+	if match != "" {
+		q.Set("$match", match)
+	}
 	if sessionID != "" {
 		q.Set("sessionID", sessionID)
 	}
@@ -279,4 +303,28 @@ func (c *Client) ReleaseEntitySet(ctx context.Context, id string) error {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeEntitySetNotFound, "no entity set %q", id)
 	}
 	return nil
+}
+
+// AbortMatching calls POST /rest/$process/abort?$match=<filter>: it aborts
+// every abortable process the filter selects and returns their IDs.
+func (c *Client) AbortMatching(ctx context.Context, match string) ([]int64, error) {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/rest/$process/abort"
+	u.RawQuery = url.Values{"$match": {match}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	body, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Aborted []int64 `json:"aborted"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("decode $process/abort: %w", err)
+	}
+	return out.Aborted, nil
 }

@@ -90,6 +90,7 @@ var parameters = func() map[string]paramSpec {
 		{name: "$asArray"},
 		{name: "$subOrderby"},
 		{name: "$lock"},
+		{name: "$match"}, // fourd: the filter of $activity and $process/abort (package activityfilter)
 		{name: "$format", refused: "fourd answers in 4D's standard JSON only; the looker format is not implemented"},
 		{name: "$imageformat", refused: "fourd has no picture attributes"},
 		{name: "$version", refused: "fourd has no picture attributes, whose versions $version names"},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/activityfilter"
 )
 
 // runActivity prints Process activity of a running server: a table like ps
@@ -24,6 +25,7 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	processesOnly := fs.Bool("processes-only", false, "only the processes (options 1)")
 	sessionsOnly := fs.Bool("sessions-only", false, "only the sessions (options 2)")
 	asJSON := fs.Bool("json", false, "print the raw JSON result of $activity")
+	filterText := fs.String("filter", "", `only what the filter selects, e.g. "type=-13 NOT user=admin age>=30s" (docs/operations.md)`)
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
 	lo := loginFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -39,6 +41,9 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *sessionsOnly:
 		opts = fourd.SessionsOnly
 	}
+	if err := checkFilter(*filterText, opts); err != nil {
+		return err
+	}
 	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
 	if err != nil {
 		return err
@@ -51,7 +56,7 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !*asJSON && opts == fourd.ProcessesOnly {
 		fetch = fourd.ProcessesAndSessions
 	}
-	a, err := client.Activity(ctx, *sessionID, fetch)
+	a, err := client.ActivityMatch(ctx, *sessionID, fetch, *filterText)
 	if err != nil {
 		return describeCallError(client.URL(), err)
 	}
@@ -215,4 +220,17 @@ func formatSeconds(f float64) string {
 
 func formatPercent(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+}
+
+// checkFilter parses a --filter before anything is sent, so that a typo
+// exits 2 with the parser's message; the server parses it again.
+func checkFilter(text string, opts fourd.ActivityOptions) error {
+	subject := activityfilter.Processes
+	if opts == fourd.SessionsOnly {
+		subject = activityfilter.Sessions
+	}
+	if _, err := activityfilter.Parse(text, subject); err != nil {
+		return &exitError{code: 2, msg: "--filter: " + err.Error()}
+	}
+	return nil
 }
