@@ -123,8 +123,8 @@ func TestSessionsDrop(t *testing.T) {
 	}
 	_, _, err = runCmd(t, "sessions")
 	wantExit(t, err, 2, "")
-	_, _, err = runCmd(t, "sessions", "list")
-	wantExit(t, err, 2, `sessions: unknown command "list"`)
+	_, _, err = runCmd(t, "sessions", "show")
+	wantExit(t, err, 2, `sessions: unknown command "show"`)
 }
 
 func TestActivityAndInfoLogin(t *testing.T) {
