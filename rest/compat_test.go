@@ -709,3 +709,56 @@ func TestStatementCacheChurnOverHTTP(t *testing.T) {
 		t.Fatalf("%d of %d requests failed; the first: %s", len(list), goroutines*calls, list[0])
 	}
 }
+
+// TestComputePaged checks that $compute honours $skip, $top and $limit as
+// $distinct does: over that page of entities, never over the whole
+// selection while the client asked for a page.
+func TestComputePaged(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	set := makeSet(t, c, u, "Employee")
+	for _, tc := range []struct {
+		name, path string
+		params     []string
+		want       string
+	}{
+		{"Whole", "/rest/Employee/salary", []string{"$compute", "sum"}, "266000"},
+		{"SkipTop", "/rest/Employee/salary", []string{"$compute", "sum", "$orderby", "salary", "$skip", "1", "$top", "2"}, "97000"},
+		{"Limit", "/rest/Employee/salary", []string{"$compute", "count", "$filter", "salary>40000", "$limit", "3"}, "3"},
+		{"SetTop", "/rest/Employee/salary/$entityset/" + set, []string{"$compute", "max", "$orderby", "salary", "$top", "2"}, "45000"},
+		{"SetSkip", "/rest/Employee/salary/$entityset/" + set, []string{"$compute", "min", "$orderby", "salary", "$skip", "4"}, "70000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := get(t, c, u, tc.path, tc.params...)
+			if status != http.StatusOK || string(body) != tc.want {
+				t.Fatalf("%d %s, want %s", status, body, tc.want)
+			}
+		})
+	}
+}
+
+// TestUpdateParamsRefused checks that an update refuses the parameters it
+// cannot honour (its answer is the entities as saved) and saves nothing.
+func TestUpdateParamsRefused(t *testing.T) {
+	srv, c := mustOpenFixture(t)
+	u := srv.URL()
+	before := allKeys(t, c, u, "Company")
+	for _, param := range []string{"$expand=staff", "$attributes=name", "$filter=ID>1", "$top=1"} {
+		t.Run(param, func(t *testing.T) {
+			status, body := send(t, c, http.MethodPost, u+"/rest/Company?$method=update&"+param, `{"name":"New Co"}`)
+			if status != http.StatusBadRequest {
+				t.Fatalf("%d %s, want 400", status, body)
+			}
+			if _, msg := errorOf(t, status, body); !strings.Contains(msg, strings.SplitN(param, "=", 2)[0]) {
+				t.Fatalf("message %q does not name %s", msg, param)
+			}
+		})
+	}
+	if got := allKeys(t, c, u, "Company"); !slices.Equal(got, before) {
+		t.Fatalf("companies after refused updates: %v, want %v", got, before)
+	}
+	status, body := send(t, c, http.MethodPost, u+"/rest/Company?$method=update&$atomic=true", `[{"name":"New Co"}]`)
+	if status != http.StatusOK {
+		t.Fatalf("$atomic update: %d %s", status, body)
+	}
+}

@@ -456,9 +456,10 @@ const maxDistinct = 10000
 // over the dataclass's selection, or over an entity set's rows when in is
 // not nil (/rest/{dataClass}/{attr}/$entityset/{id}?$compute=…).
 //
-// $distinct collects the values of the whole selection; with $skip, $top or
-// $limit, of that page of entities, as 4D applies them to the entities
-// before it collects the values. More than maxDistinct values is an error.
+// $distinct collects the values, and $compute computes over them, of the
+// whole selection; with $skip, $top or $limit, of that page of entities, as
+// 4D applies them to the entities before it collects the values. More than
+// maxDistinct values is an error.
 func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, in fourd.RowSet) error {
 	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
 		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
@@ -476,27 +477,29 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 	if in != nil {
 		sel.InRows = in.AppendTo(make([]fourd.RowID, 0, in.Len()))
 	}
+	if p.paged {
+		// $skip, $top and $limit page the entities; the values are then
+		// collected or computed over that page, as 4D does.
+		var rows []fourd.RowID
+		if in != nil {
+			// The set's own order, with its filter and sort applied
+			// before (refine).
+			rows = in.Page(p.skip, p.top)
+		} else {
+			all, err := h.Data.Rows(ctx, sel)
+			if err != nil {
+				return err
+			}
+			start := min(p.skip, len(all))
+			rows = all[start:min(start+p.top, len(all))]
+		}
+		sel = fourd.Selection{DataClass: req.dc, InRows: rows}
+		if sel.InRows == nil {
+			sel.InRows = []fourd.RowID{}
+		}
+	}
 	var body []byte
 	if p.distinct {
-		if p.paged {
-			var rows []fourd.RowID
-			if in != nil {
-				// The set's own order, with its filter and sort applied
-				// before (refine).
-				rows = in.Page(p.skip, p.top)
-			} else {
-				all, err := h.Data.Rows(ctx, sel)
-				if err != nil {
-					return err
-				}
-				start := min(p.skip, len(all))
-				rows = all[start:min(start+p.top, len(all))]
-			}
-			sel = fourd.Selection{DataClass: req.dc, InRows: rows}
-			if sel.InRows == nil {
-				sel.InRows = []fourd.RowID{}
-			}
-		}
 		values, err := h.Data.Distinct(ctx, sel, a.Name, maxDistinct+1)
 		if err != nil {
 			return err

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/fourd/fourd"
 )
@@ -21,6 +24,9 @@ import (
 func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams) error {
 	if req.hasKey || req.hasSetID {
 		return badParam("$method=update goes to the dataclass: POST /rest/%s?$method=update", req.dc.Name)
+	}
+	if err := onlyParams(r.URL.Query(), "$method="+p.method, "$method", "$atomic", "$atOnce"); err != nil {
+		return err
 	}
 	if err := h.mayWrite(r, req.dc); err != nil {
 		return err // before a byte of the body is read
@@ -91,6 +97,18 @@ func (h *Handler) postUpdate(w http.ResponseWriter, r *http.Request, req *dataRe
 	}
 	out = append(out, "]}"...)
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// onlyParams refuses the $-parameters of q other than those named, rather
+// than ignore them: an update answers the entities as saved, so $filter,
+// $attributes, $expand and the like would be silently without effect.
+func onlyParams(q url.Values, what string, names ...string) error {
+	for name := range q {
+		if strings.HasPrefix(name, "$") && !slices.Contains(names, name) {
+			return badParam("%s does not take %s: it answers the entities as saved (only %s apply)", what, name, strings.Join(names[1:], " and "))
+		}
+	}
 	return nil
 }
 
