@@ -11,13 +11,14 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/sqlite"
+	"github.com/fourd/fourd/storetest"
 )
 
 // parseModel builds a model from JSON, replacing the test model's text with
 // the edits given as pairs (old, new).
 func editedModel(tb testing.TB, edits ...string) *fourd.Model {
 	tb.Helper()
-	text := testModelJSON
+	text := storetest.DatastoreModelJSON
 	for i := 0; i+1 < len(edits); i += 2 {
 		if !strings.Contains(text, edits[i]) {
 			tb.Fatalf("the test model has no %q", edits[i])

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 	"github.com/fourd/fourd/filter"
 )
 
-func TestPage(t *testing.T) {
-	db := MustOpenFixture(t)
+func testDatastorePage(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	ob, _ := filter.ParseOrderBy("salary desc")
-	sel := fourd.Selection{DataClass: emp, Filter: query(t, "salary > 0"), OrderBy: ob}
+	sel := fourd.Selection{DataClass: emp, Filter: Query(t, "salary > 0"), OrderBy: ob}
 	tests := []struct {
 		name      string
 		skip, top int
@@ -50,7 +50,7 @@ func TestPage(t *testing.T) {
 		})
 	}
 	t.Run("Values", func(t *testing.T) {
-		es, _, err := db.Page(ctx, fourd.Selection{DataClass: emp, Filter: query(t, "ID = 1")}, 0, 1, nil)
+		es, _, err := db.Page(ctx, fourd.Selection{DataClass: emp, Filter: Query(t, "ID = 1")}, 0, 1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestPage(t *testing.T) {
 		}
 	})
 	t.Run("NullValues", func(t *testing.T) {
-		es, _, err := db.Page(ctx, fourd.Selection{DataClass: emp, Filter: query(t, "ID = 4")}, 0, 1, []string{"salary", "birthDate", "employer", "info", "active"})
+		es, _, err := db.Page(ctx, fourd.Selection{DataClass: emp, Filter: Query(t, "ID = 4")}, 0, 1, []string{"salary", "birthDate", "employer", "info", "active"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,17 +88,17 @@ func TestPage(t *testing.T) {
 	})
 	t.Run("ErrUnknownAttribute", func(t *testing.T) {
 		_, _, err := db.Page(ctx, fourd.Selection{DataClass: emp}, 0, 1, []string{"nope"})
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
 	})
 	t.Run("ErrForeignDataClass", func(t *testing.T) {
-		other := testModel(t).DataClass("Employee")
+		other := DatastoreModel(t).DataClass("Employee")
 		_, _, err := db.Page(ctx, fourd.Selection{DataClass: other}, 0, 1, nil)
-		wantError(t, err, fourd.ENOTFOUND, fourd.ErrCodeUnknownDataClass)
+		WantError(t, err, fourd.ENOTFOUND, fourd.ErrCodeUnknownDataClass)
 	})
 }
 
-func TestLoad(t *testing.T) {
-	db := MustOpenFixture(t)
+func testLoad(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	if _, err := db.Delete(ctx, emp, []fourd.RowID{4}); err != nil {
@@ -129,7 +129,7 @@ func TestLoad(t *testing.T) {
 	})
 	t.Run("UUIDKeyHasOwnRows", func(t *testing.T) {
 		dev := db.Model().DataClass("Device")
-		e := mustCreate(t, db, dev, map[string]any{"name": "phone", "owner": "ABC"})[0]
+		e := MustCreate(t, db, dev, map[string]any{"name": "phone", "owner": "ABC"})[0]
 		es, err := db.Load(ctx, dev, []fourd.RowID{e.Row}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -140,8 +140,8 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-func TestEntity(t *testing.T) {
-	db := MustOpenFixture(t)
+func testEntity(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	m := db.Model()
 	tests := []struct {
@@ -164,7 +164,7 @@ func TestEntity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := db.Entity(ctx, m.DataClass(tt.class), tt.key, nil)
 			if tt.want == "" {
-				wantError(t, err, fourd.ENOTFOUND, fourd.ErrCodeUnknownEntity)
+				WantError(t, err, fourd.ENOTFOUND, fourd.ErrCodeUnknownEntity)
 				return
 			}
 			if err != nil {
@@ -177,8 +177,8 @@ func TestEntity(t *testing.T) {
 	}
 }
 
-func TestSort(t *testing.T) {
-	db := MustOpenFixture(t)
+func testSort(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	if _, err := db.Delete(ctx, emp, []fourd.RowID{5}); err != nil {
@@ -204,46 +204,46 @@ func TestSort(t *testing.T) {
 	}
 	ob, _ = filter.ParseOrderBy("nope")
 	_, err = db.Sort(ctx, emp, []fourd.RowID{1}, ob)
-	wantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
+	WantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
 }
 
-func TestSave(t *testing.T) {
+func testSave(t *testing.T, open OpenDatastore) {
 	ctx := context.Background()
 	t.Run("CreateGeneratesLongKey", func(t *testing.T) {
-		db := MustOpenFixture(t)
-		e := mustCreate(t, db, db.Model().DataClass("Employee"), map[string]any{"lastName": "New", "salary": "1234.5"})[0]
+		db := openFixture(t, open)
+		e := MustCreate(t, db, db.Model().DataClass("Employee"), map[string]any{"lastName": "New", "salary": "1234.5"})[0]
 		if e.Key != "11" || e.Row != 11 || e.Stamp != 1 || e.Values["salary"] != 1234.5 || e.Values["ID"] != int64(11) {
 			t.Errorf("got %+v", e)
 		}
 	})
 	t.Run("CreateGivenKeyAndGeneratedAfter", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
-		es := mustCreate(t, db, emp, map[string]any{"ID": 100, "lastName": "Hundred"}, map[string]any{"lastName": "Next"})
+		es := MustCreate(t, db, emp, map[string]any{"ID": 100, "lastName": "Hundred"}, map[string]any{"lastName": "Next"})
 		if es[0].Key != "100" || es[1].Key != "101" {
 			t.Errorf("keys %s, %s", es[0].Key, es[1].Key)
 		}
 	})
 	t.Run("RowIDsNeverReused", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
 		if _, err := db.Delete(ctx, emp, []fourd.RowID{10}); err != nil {
 			t.Fatal(err)
 		}
-		e := mustCreate(t, db, emp, map[string]any{"lastName": "After"})[0]
+		e := MustCreate(t, db, emp, map[string]any{"lastName": "After"})[0]
 		if e.Row != 11 {
 			t.Errorf("row %d, want 11 (10 was deleted)", e.Row)
 		}
 	})
 	t.Run("CreateUUIDKey", func(t *testing.T) {
-		db := MustOpenFixture(t)
-		e := mustCreate(t, db, db.Model().DataClass("Device"), map[string]any{"name": "x"})[0]
+		db := openFixture(t, open)
+		e := MustCreate(t, db, db.Model().DataClass("Device"), map[string]any{"name": "x"})[0]
 		if !fourd.ValidID(e.Key) || e.Values["ID"] != e.Key {
 			t.Errorf("got %+v", e)
 		}
 	})
 	t.Run("Update", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
 		res, err := db.Save(ctx, emp, []fourd.EntitySave{{Key: "1", Stamp: 1, Update: true, Values: map[string]any{"salary": 61000, "employer": map[string]any{"__KEY": "2"}, "info": nil}}}, false)
 		if err != nil || res[0].Err != nil {
@@ -255,13 +255,13 @@ func TestSave(t *testing.T) {
 		}
 	})
 	t.Run("ErrStampConflict", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
 		res, err := db.Save(ctx, emp, []fourd.EntitySave{{Key: "1", Stamp: 7, Update: true, Values: map[string]any{"salary": 1}}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fe := wantError(t, res[0].Err, fourd.ECONFLICT, fourd.ErrCodeStampMismatch)
+		fe := WantError(t, res[0].Err, fourd.ECONFLICT, fourd.ErrCodeStampMismatch)
 		if fe.Component != fourd.ComponentDB || len(fe.Also) != 2 || fe.Also[0].ErrCode != fourd.ErrCodeCannotSaveRecord || fe.Also[1].ErrCode != fourd.ErrCodeEntityNotSaved {
 			t.Fatalf("got %+v", fe)
 		}
@@ -278,17 +278,17 @@ func TestSave(t *testing.T) {
 		}
 	})
 	t.Run("ErrUpdateUnknownKey", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		res, err := db.Save(ctx, db.Model().DataClass("Employee"), []fourd.EntitySave{{Key: "77", Stamp: 1, Update: true}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantError(t, res[0].Err, fourd.ENOTFOUND, fourd.ErrCodeUnknownEntity)
+		WantError(t, res[0].Err, fourd.ENOTFOUND, fourd.ErrCodeUnknownEntity)
 	})
 	t.Run("AtomicRollsBackAll", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
-		before := count(t, db, emp)
+		before := Count(t, db, emp)
 		stamp, _ := db.GlobalStamp(ctx)
 		res, err := db.Save(ctx, emp, []fourd.EntitySave{
 			{Values: map[string]any{"lastName": "Kept?"}},
@@ -301,8 +301,8 @@ func TestSave(t *testing.T) {
 		if res[0].Err != nil || res[0].Entity == nil || res[1].Err != nil {
 			t.Errorf("the valid saves are echoed: %+v %+v", res[0], res[1])
 		}
-		wantError(t, res[2].Err, fourd.EINVALID, fourd.ErrCodeBadValue)
-		if n := count(t, db, emp); n != before {
+		WantError(t, res[2].Err, fourd.EINVALID, fourd.ErrCodeBadValue)
+		if n := Count(t, db, emp); n != before {
 			t.Errorf("%d entities, want %d: nothing saved", n, before)
 		}
 		e, _ := db.Entity(ctx, emp, "1", nil)
@@ -314,9 +314,9 @@ func TestSave(t *testing.T) {
 		}
 	})
 	t.Run("NonAtomicKeepsTheValidOnes", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		emp := db.Model().DataClass("Employee")
-		before := count(t, db, emp)
+		before := Count(t, db, emp)
 		res, err := db.Save(ctx, emp, []fourd.EntitySave{
 			{Values: map[string]any{"lastName": "One"}},
 			{Values: map[string]any{"salary": "lots"}},
@@ -328,12 +328,12 @@ func TestSave(t *testing.T) {
 		if res[0].Err != nil || res[2].Err != nil || res[1].Err == nil {
 			t.Errorf("results %+v", res)
 		}
-		if n := count(t, db, emp); n != before+2 {
+		if n := Count(t, db, emp); n != before+2 {
 			t.Errorf("%d entities, want %d", n, before+2)
 		}
 	})
 	t.Run("BadValues", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		m := db.Model()
 		tests := []struct {
 			name   string
@@ -364,13 +364,13 @@ func TestSave(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fe := wantError(t, res[0].Err, tt.code, tt.errc)
+				fe := WantError(t, res[0].Err, tt.code, tt.errc)
 				t.Log(fe.Message)
 			})
 		}
 	})
 	t.Run("AcceptedForms", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		res, err := db.Save(ctx, db.Model().DataClass("Employee"), []fourd.EntitySave{{Values: map[string]any{
 			"salary": "70000", "birthDate": "05!10!2013", "active": "true", "badge": "a1b2c3d4-e5f6-0718-293a-4b5c6d7e8f90",
 			"info": map[string]any{"n": 1}, "employer": 3.0,
@@ -388,14 +388,14 @@ func TestSave(t *testing.T) {
 		}
 	})
 	t.Run("ErrPrimaryKeyChange", func(t *testing.T) {
-		db := MustOpenFixture(t)
+		db := openFixture(t, open)
 		res, _ := db.Save(ctx, db.Model().DataClass("Employee"), []fourd.EntitySave{{Key: "1", Stamp: 1, Update: true, Values: map[string]any{"ID": 2}}}, false)
-		wantError(t, res[0].Err, fourd.EINVALID, fourd.ErrCodeBadValue)
+		WantError(t, res[0].Err, fourd.EINVALID, fourd.ErrCodeBadValue)
 	})
 }
 
-func TestDeleteAndGlobalStamp(t *testing.T) {
-	db := MustOpenFixture(t)
+func testDeleteAndGlobalStamp(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	stamp, err := db.GlobalStamp(ctx)
@@ -413,7 +413,7 @@ func TestDeleteAndGlobalStamp(t *testing.T) {
 	if s, _ := db.GlobalStamp(ctx); s != stamp+2 {
 		t.Errorf("global stamp %d, want %d", s, stamp+2)
 	}
-	if c := count(t, db, emp); c != 8 {
+	if c := Count(t, db, emp); c != 8 {
 		t.Errorf("%d employees left, want 8", c)
 	}
 	// Related entities are left as they are (4D's default).
@@ -421,7 +421,7 @@ func TestDeleteAndGlobalStamp(t *testing.T) {
 	if err != nil || e == nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, db, emp, map[string]any{"lastName": "x"})
+	MustCreate(t, db, emp, map[string]any{"lastName": "x"})
 	if s, _ := db.GlobalStamp(ctx); s != stamp+3 {
 		t.Errorf("global stamp %d, want %d", s, stamp+3)
 	}
@@ -430,8 +430,8 @@ func TestDeleteAndGlobalStamp(t *testing.T) {
 	}
 }
 
-func TestCompute(t *testing.T) {
-	db := MustOpenFixture(t)
+func testCompute(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	all := fourd.Selection{DataClass: emp}
@@ -444,7 +444,7 @@ func TestCompute(t *testing.T) {
 	}{
 		{"Count", all, "salary", fourd.AggregateCount, int64(9)},
 		{"Sum", all, "salary", fourd.AggregateSum, 549999.5},
-		{"Average", fourd.Selection{DataClass: emp, Filter: query(t, "salary >= 60000")}, "salary", fourd.AggregateAverage, 88749.875},
+		{"Average", fourd.Selection{DataClass: emp, Filter: Query(t, "salary >= 60000")}, "salary", fourd.AggregateAverage, 88749.875},
 		{"Min", all, "salary", fourd.AggregateMin, 30000.0},
 		{"Max", all, "salary", fourd.AggregateMax, 120000.0},
 		{"LongSumIsInteger", all, "ID", fourd.AggregateSum, int64(55)},
@@ -452,11 +452,11 @@ func TestCompute(t *testing.T) {
 		{"TextMaxIgnoresCase", all, "firstName", fourd.AggregateMax, "Émile"},
 		{"DateMin", all, "birthDate", fourd.AggregateMin, time.Date(1960, 7, 14, 0, 0, 0, 0, time.UTC)},
 		{"ObjectProperty", all, "info.level", fourd.AggregateSum, int64(4)},
-		{"EmptySumIsZero", fourd.Selection{DataClass: emp, Filter: query(t, "ID > 100")}, "salary", fourd.AggregateSum, 0.0},
-		{"EmptyAverageIsNull", fourd.Selection{DataClass: emp, Filter: query(t, "ID > 100")}, "salary", fourd.AggregateAverage, nil},
-		{"AllNumber", fourd.Selection{DataClass: emp, Filter: query(t, "employer.name = acme")}, "salary", fourd.AggregateAll,
+		{"EmptySumIsZero", fourd.Selection{DataClass: emp, Filter: Query(t, "ID > 100")}, "salary", fourd.AggregateSum, 0.0},
+		{"EmptyAverageIsNull", fourd.Selection{DataClass: emp, Filter: Query(t, "ID > 100")}, "salary", fourd.AggregateAverage, nil},
+		{"AllNumber", fourd.Selection{DataClass: emp, Filter: Query(t, "employer.name = acme")}, "salary", fourd.AggregateAll,
 			map[string]any{"count": int64(2), "sum": 105000.0, "average": 52500.0, "min": 45000.0, "max": 60000.0}},
-		{"AllText", fourd.Selection{DataClass: emp, Filter: query(t, "employer.name = acme")}, "firstName", fourd.AggregateAll,
+		{"AllText", fourd.Selection{DataClass: emp, Filter: Query(t, "employer.name = acme")}, "firstName", fourd.AggregateAll,
 			map[string]any{"count": int64(2), "min": "Jane", "max": "John"}},
 	}
 	for _, tt := range tests {
@@ -480,27 +480,27 @@ func TestCompute(t *testing.T) {
 				t.Errorf("count over rows %v = %v, %v; want %d", tc.rows, got, err, tc.want)
 			}
 		}
-		got, err := db.Compute(ctx, fourd.Selection{DataClass: emp, InRows: []fourd.RowID{1, 2, 3}, Filter: query(t, "ID > 1")}, "ID", fourd.AggregateSum)
+		got, err := db.Compute(ctx, fourd.Selection{DataClass: emp, InRows: []fourd.RowID{1, 2, 3}, Filter: Query(t, "ID > 1")}, "ID", fourd.AggregateSum)
 		if err != nil || got != int64(5) {
 			t.Errorf("sum of ID over rows 1-3 with ID > 1 = %v, %v; want 5", got, err)
 		}
 	})
 	t.Run("ErrSumOfText", func(t *testing.T) {
 		_, err := db.Compute(ctx, all, "lastName", fourd.AggregateSum)
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
 	})
 	t.Run("ErrUnknownOperation", func(t *testing.T) {
 		_, err := db.Compute(ctx, all, "salary", "median")
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
 	})
 	t.Run("ErrUnknownAttribute", func(t *testing.T) {
 		_, err := db.Compute(ctx, all, "salary;DROP", fourd.AggregateSum)
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
 	})
 }
 
-func TestDistinct(t *testing.T) {
-	db := MustOpenFixture(t)
+func testDistinct(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
 	tests := []struct {
@@ -509,10 +509,10 @@ func TestDistinct(t *testing.T) {
 		attr string
 		want []any
 	}{
-		{"TextCaseFoldedSorted", fourd.Selection{DataClass: emp, Filter: query(t, "lastName = '@smith'")}, "lastName", []any{"martin-smith", "smith"}},
-		{"NumbersSortedNoNull", fourd.Selection{DataClass: emp, Filter: query(t, "salary < 50000 OR salary = null")}, "salary", []any{30000.0, 40000.0, 45000.0}},
+		{"TextCaseFoldedSorted", fourd.Selection{DataClass: emp, Filter: Query(t, "lastName = '@smith'")}, "lastName", []any{"martin-smith", "smith"}},
+		{"NumbersSortedNoNull", fourd.Selection{DataClass: emp, Filter: Query(t, "salary < 50000 OR salary = null")}, "salary", []any{30000.0, 40000.0, 45000.0}},
 		{"Bool", fourd.Selection{DataClass: emp}, "active", []any{false, true}},
-		{"Empty", fourd.Selection{DataClass: emp, Filter: query(t, "ID > 100")}, "lastName", []any{}},
+		{"Empty", fourd.Selection{DataClass: emp, Filter: Query(t, "ID > 100")}, "lastName", []any{}},
 		{"ObjectProperty", fourd.Selection{DataClass: emp}, "info.city", []any{"lyon", "Paris"}},
 	}
 	for _, tt := range tests {
@@ -554,11 +554,11 @@ func TestDistinct(t *testing.T) {
 // saves, the readers see whole transactions, and no reader waits for a
 // second connection while it holds one (that deadlocked once, when read
 // transactions prepared statements through the pool).
-func TestConcurrent(t *testing.T) {
-	db := MustOpenFixture(t)
+func testDatastoreConcurrent(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	ctx := context.Background()
 	emp := db.Model().DataClass("Employee")
-	before := count(t, db, emp)
+	before := Count(t, db, emp)
 	stamp, _ := db.GlobalStamp(ctx)
 	workers, each := 4*max(4, 2*runtime.GOMAXPROCS(0)), 10
 	errs := make(chan error, workers)
@@ -570,7 +570,7 @@ func TestConcurrent(t *testing.T) {
 					err = res[0].Err
 				}
 				if err == nil {
-					_, _, err = db.Page(ctx, fourd.Selection{DataClass: emp, Filter: query(t, "lastName = w")}, 0, 5, nil)
+					_, _, err = db.Page(ctx, fourd.Selection{DataClass: emp, Filter: Query(t, "lastName = w")}, 0, 5, nil)
 				}
 				if err != nil {
 					errs <- err
@@ -585,7 +585,7 @@ func TestConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count(t, db, emp); n != before+workers*each {
+	if n := Count(t, db, emp); n != before+workers*each {
 		t.Errorf("%d employees, want %d", n, before+workers*each)
 	}
 	if s, _ := db.GlobalStamp(ctx); s != stamp+int64(workers*each) {

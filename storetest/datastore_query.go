@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 // TestFilter runs every operator and value form against the fixture and
 // checks the exact set of keys selected.
-func TestFilter(t *testing.T) {
-	db := MustOpenFixture(t)
+func testFilter(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	m := db.Model()
 	all := ints(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 	named := ints(1, 2, 3, 4, 5, 6, 7, 8, 9) // every employee with a lastName
@@ -144,7 +144,7 @@ func TestFilter(t *testing.T) {
 			if class == "" {
 				class = "Employee"
 			}
-			got, err := keysOf(t, db, fourd.Selection{DataClass: m.DataClass(class), Filter: query(t, tt.filter, tt.params...)})
+			got, err := Keys(t, db, fourd.Selection{DataClass: m.DataClass(class), Filter: Query(t, tt.filter, tt.params...)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,8 +159,8 @@ func TestFilter(t *testing.T) {
 }
 
 // TestFilterErrors checks the filters that do not fit the model.
-func TestFilterErrors(t *testing.T) {
-	db := MustOpenFixture(t)
+func testFilterErrors(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	m := db.Model()
 	tests := []struct {
 		name    string
@@ -190,8 +190,8 @@ func TestFilterErrors(t *testing.T) {
 			if class == "" {
 				class = "Employee"
 			}
-			_, err := db.Rows(context.Background(), fourd.Selection{DataClass: m.DataClass(class), Filter: query(t, tt.filter)})
-			fe := wantError(t, err, fourd.EINVALID, tt.errCode)
+			_, err := db.Rows(context.Background(), fourd.Selection{DataClass: m.DataClass(class), Filter: Query(t, tt.filter)})
+			fe := WantError(t, err, fourd.EINVALID, tt.errCode)
 			for _, s := range tt.mention {
 				if !strings.Contains(fe.Message, s) {
 					t.Errorf("message %q does not name %s", fe.Message, s)
@@ -203,8 +203,8 @@ func TestFilterErrors(t *testing.T) {
 
 // TestOrderBy checks sorting: ties broken by row, desc, nulls first in
 // ascending order, relation and object paths.
-func TestOrderBy(t *testing.T) {
-	db := MustOpenFixture(t)
+func testOrderBy(t *testing.T, open OpenDatastore) {
+	db := openFixture(t, open)
 	m := db.Model()
 	tests := []struct {
 		name    string
@@ -232,7 +232,7 @@ func TestOrderBy(t *testing.T) {
 			}
 			sel := fourd.Selection{DataClass: m.DataClass(class)}
 			if tt.filter != "" {
-				sel.Filter = query(t, tt.filter)
+				sel.Filter = Query(t, tt.filter)
 			}
 			if tt.orderBy != "" {
 				ob, err := filter.ParseOrderBy(tt.orderBy)
@@ -241,7 +241,7 @@ func TestOrderBy(t *testing.T) {
 				}
 				sel.OrderBy = ob
 			}
-			got, err := keysOf(t, db, sel)
+			got, err := Keys(t, db, sel)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,12 +266,12 @@ func TestOrderBy(t *testing.T) {
 	t.Run("ErrToMany", func(t *testing.T) {
 		ob, _ := filter.ParseOrderBy("staff.name")
 		_, err := db.Rows(context.Background(), fourd.Selection{DataClass: m.DataClass("Company"), OrderBy: ob})
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeBadFilter)
 	})
 	t.Run("ErrUnknownAttribute", func(t *testing.T) {
 		ob, _ := filter.ParseOrderBy("nope desc")
 		_, err := db.Rows(context.Background(), fourd.Selection{DataClass: m.DataClass("Employee"), OrderBy: ob})
-		wantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
+		WantError(t, err, fourd.EINVALID, fourd.ErrCodeUnknownAttribute)
 	})
 }
 
