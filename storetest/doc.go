@@ -4,6 +4,7 @@
 //
 //	TestDatastore       fourd.Datastore: the 4D query semantics (sqlite)
 //	TestSessionStore    fourd.SessionStore (inmem)
+//	TestUserStore       fourd.UserStore (userfile)
 //	TestEntitySetStore  fourd.EntitySetStore (inmem)
 //
 // A backend's test file is a few lines: it calls a suite with a function
