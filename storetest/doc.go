@@ -5,6 +5,7 @@
 //	TestDatastore       fourd.Datastore: the 4D query semantics (sqlite)
 //	TestSessionStore    fourd.SessionStore (inmem)
 //	TestUserStore       fourd.UserStore (userfile)
+//	TestProcessTable    fourd.ProcessTable (inmem)
 //	TestEntitySetStore  fourd.EntitySetStore (inmem)
 //
 // A backend's test file is a few lines: it calls a suite with a function
