@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fourd/fourd"
 )
@@ -145,13 +144,8 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) (err error) 
 	if err != nil {
 		return err
 	}
-	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
-		if !p.timeoutSet {
-			p.timeout = max // the default lifetime, shortened to the limit
-		}
-	}
-	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
-		return badParam("$timeout: an entity set lives at most %d seconds on this server (limit: --max-entity-set-timeout)", max/time.Second)
+	if err := h.checkLimits(p); err != nil {
+		return err
 	}
 	if err := h.checkQueryPaths(r, req, p); err != nil {
 		return err
@@ -318,7 +312,7 @@ func errAsArray() error {
 // relatedCounts counts, for each entity of es, the related entities of
 // each 1->N relation that proj shows deferred: what $asArray writes as
 // {"__COUNT":n}. One count per entity and relation, each served by the
-// foreign key's lookup; a page is at most maxTop entities.
+// foreign key's lookup; a page is at most MaxPageSize entities (Limits).
 func (h *Handler) relatedCounts(ctx context.Context, proj *projection, es []*fourd.Entity) (map[string]map[string]int, error) {
 	var counts map[string]map[string]int
 	for _, a := range proj.attrs {
@@ -448,10 +442,6 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 	return h.getSelection(w, r, sub, &sp)
 }
 
-// maxDistinct bounds the values of a $distinct answer, as maxTop bounds a
-// page: past it the request is refused, never cut short.
-const maxDistinct = 10000
-
 // getCompute serves /rest/{dataClass}/{attr}?$compute=… and ?$distinct=true,
 // over the dataclass's selection, or over an entity set's rows when in is
 // not nil (/rest/{dataClass}/{attr}/$entityset/{id}?$compute=…).
@@ -459,7 +449,7 @@ const maxDistinct = 10000
 // $distinct collects the values, and $compute computes over them, of the
 // whole selection; with $skip, $top or $limit, of that page of entities, as
 // 4D applies them to the entities before it collects the values. More than
-// maxDistinct values is an error.
+// MaxDistinct values (Limits) is an error.
 func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRequest, p *dataParams, in fourd.RowSet) error {
 	if len(req.attrs) != 1 || !req.attrs[0].Storage() {
 		return badParam("$compute and $distinct apply to one storage attribute: /rest/%s/{attribute}?$compute=sum", req.dc.Name)
@@ -500,12 +490,17 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 	}
 	var body []byte
 	if p.distinct {
-		values, err := h.Data.Distinct(ctx, sel, a.Name, maxDistinct+1)
+		maxDistinct := h.Limits.MaxDistinct
+		limit := 0 // all of them
+		if maxDistinct > 0 {
+			limit = maxDistinct + 1 // one more tells that there are too many
+		}
+		values, err := h.Data.Distinct(ctx, sel, a.Name, limit)
 		if err != nil {
 			return err
 		}
-		if len(values) > maxDistinct {
-			return badParam("$distinct: %s has more than %d distinct values in this selection; narrow it with $filter, or page the entities with $skip and $top", a.Name, maxDistinct)
+		if maxDistinct > 0 && len(values) > maxDistinct {
+			return badParam("$distinct: %s has more than %d distinct values in this selection; narrow it with $filter, or page the entities with $skip and $top (limit: --max-distinct)", a.Name, maxDistinct)
 		}
 		body = append(body, '[')
 		for i, v := range values {

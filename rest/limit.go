@@ -27,6 +27,12 @@ type Limits struct {
 	// all requests together: a body that does not fit waits for none, it
 	// gets 503 (errCode 9018) with Retry-After.
 	MaxBodyBytesInFlight int64
+	// MaxPageSize caps $top (and $limit), so that one request cannot ask
+	// for a whole table of millions of entities in one answer: 400.
+	MaxPageSize int
+	// MaxDistinct caps the values of a $distinct answer: past it the
+	// request is refused (400), never cut short.
+	MaxDistinct int
 	// MaxEntitySetTimeout caps $timeout, an entity set's lifetime (4D's
 	// maxEntitySetTimeout): a larger value is refused with 400.
 	MaxEntitySetTimeout time.Duration
@@ -39,6 +45,28 @@ var DefaultLimits = Limits{
 	MaxBodyBytes:         32 << 20,
 	MaxBodyBytesInFlight: 64 << 20,
 	MaxEntitySetTimeout:  24 * time.Hour,
+	MaxPageSize:          10000,
+	MaxDistinct:          10000,
+}
+
+// checkLimits applies the limits on a data request's parameters: $top
+// and $timeout. Without $top, a page is the default 100 entities, or
+// MaxPageSize when that is less; without $timeout, a set lives the default
+// lifetime, or MaxEntitySetTimeout when that is shorter.
+func (h *Handler) checkLimits(p *dataParams) error {
+	if max := h.Limits.MaxPageSize; max > 0 && p.top > max {
+		if p.topName != "" {
+			return badParam("%s=%d: at most %d entities per page; page with $skip, or keep the selection with $method=entityset (limit: --max-page-size)", p.topName, p.top, max)
+		}
+		p.top = max // the default page, cut to the limit
+	}
+	if max := h.Limits.MaxEntitySetTimeout; max > 0 && p.timeout > max {
+		if p.timeoutSet {
+			return badParam("$timeout: an entity set lives at most %d seconds on this server (limit: --max-entity-set-timeout)", max/time.Second)
+		}
+		p.timeout = max // the default lifetime, cut to the limit
+	}
+	return nil
 }
 
 // errTooLarge is the 400 of a request or an answer past a size limit.

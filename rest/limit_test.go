@@ -106,3 +106,23 @@ func TestEntitySetTimeoutLimit(t *testing.T) {
 		t.Fatalf("set with $timeout=86400: refreshed %s, expires %s", es.Refreshed, es.Expires)
 	}
 }
+
+func TestPageSizeLimit(t *testing.T) {
+	srv, c := mustOpenFixture(t, withLimits(rest.Limits{MaxPageSize: 3, MaxDistinct: 2}))
+	for _, name := range []string{"$top", "$limit"} {
+		status, body := get(t, c, srv.URL(), "/rest/Employee", name, "4")
+		if status != http.StatusBadRequest || !strings.Contains(string(body), name+"=4: at most 3 entities per page") {
+			t.Fatalf("%s=4: %d %s, want 400 naming the limit", name, status, body)
+		}
+	}
+	if col := getCollection(t, c, srv.URL(), "/rest/Employee", "$top", "3"); col.Sent != 3 {
+		t.Fatalf("$top=3: __SENT %d", col.Sent)
+	}
+	if col := getCollection(t, c, srv.URL(), "/rest/Employee"); col.Sent != 3 || col.Count != 5 {
+		t.Fatalf("the default page: __SENT %d of %d, want 3 of 5", col.Sent, col.Count)
+	}
+	status, body := get(t, c, srv.URL(), "/rest/Employee/lastName", "$distinct", "true")
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "--max-distinct") {
+		t.Fatalf("$distinct past the limit: %d %s, want 400", status, body)
+	}
+}

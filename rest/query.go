@@ -18,10 +18,6 @@ import (
 // DefaultTop is the page size when $top and $limit are absent: 4D's 100.
 const DefaultTop = 100
 
-// maxTop caps $top, so that one request cannot ask for a whole table of
-// millions of entities in one answer.
-const maxTop = 10000
-
 // dataParams are the $-parameters of a data request, read and checked.
 type dataParams struct {
 	filter       *filter.Query // bound
@@ -30,6 +26,7 @@ type dataParams struct {
 	orderText    string
 	skip, top    int
 	paged        bool        // $top, $limit or $skip was given
+	topName      string      // which of $top and $limit gave top
 	attributes   *projection // nil: the default projection
 	method       string      // entityset, update, delete, release, or ""
 	timeout      time.Duration
@@ -86,9 +83,7 @@ func readDataParams(q url.Values, m *fourd.Model, dc *fourd.DataClass) (*dataPar
 			if p.top, err = nonNegative(name, v); err != nil {
 				return nil, err
 			}
-			if p.top > maxTop {
-				return nil, badParam("%s=%d: at most %d entities per page; page with $skip, or keep the selection with $method=entityset", name, p.top, maxTop)
-			}
+			p.topName = name
 		}
 	}
 	if v, ok := param(q, "$skip"); ok {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,13 @@ const (
 	DefaultSweepInterval   = time.Second
 	DefaultSampleInterval  = time.Second
 	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultHeaderTimeout is how long a client has to send a request's
+	// headers; DefaultConnIdleTimeout how long a keep-alive connection
+	// waits for the next request; DefaultMaxHeaderBytes bounds the request
+	// line and headers (net/http's default).
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultConnIdleTimeout = 2 * time.Minute
+	DefaultMaxHeaderBytes  = http.DefaultMaxHeaderBytes
 )
 
 // Server is a fourd server. Set the exported fields after New and before
@@ -103,6 +111,14 @@ type Server struct {
 	QueryTimeout         time.Duration
 	MaxQueries           int
 	MaxQueriesPerSession int
+	// HeaderTimeout, ConnIdleTimeout and MaxHeaderBytes bound a
+	// connection before fourd sees a request: the time to send the
+	// headers, the idle time between requests, the size of the headers.
+	// A client past one of them has its connection closed (431 for the
+	// headers' size). Defaults: DefaultHeaderTimeout and so on, when 0.
+	HeaderTimeout   time.Duration
+	ConnIdleTimeout time.Duration
+	MaxHeaderBytes  int
 	// BodyTimeout is how long a client has to send a request's body;
 	// rest.DefaultBodyTimeout when 0, no limit when negative.
 	BodyTimeout time.Duration
@@ -321,8 +337,9 @@ func (s *Server) Open() (err error) {
 	s.handler.Init()
 	s.httpServer = &http.Server{
 		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cmp.Or(s.HeaderTimeout, DefaultHeaderTimeout),
+		IdleTimeout:       cmp.Or(s.ConnIdleTimeout, DefaultConnIdleTimeout),
+		MaxHeaderBytes:    cmp.Or(s.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
 

@@ -63,6 +63,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	maxQueries := fs.Int("max-queries", 0, "selections served at once, all sessions together; more wait their turn (0: the datastore's readers less one)")
 	maxQueriesPerSession := fs.Int("max-queries-per-session", rest.DefaultMaxQueriesPerSession, "selections of one session served at once; more wait their turn (0: no limit)")
 	bodyTimeout := fs.Duration("body-timeout", rest.DefaultBodyTimeout, "how long a client has to send a request body; slower ones answer 400 (0: no limit)")
+	fs.IntVar(&lim.MaxPageSize, "max-page-size", lim.MaxPageSize, "largest $top a client may ask for; larger ones answer 400 (0: no limit)")
+	fs.IntVar(&lim.MaxDistinct, "max-distinct", lim.MaxDistinct, "most values of a $distinct answer; more answer 400 (0: no limit)")
+	headerTimeout := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "how long a client has to send a request's headers before its connection is closed")
+	connIdle := fs.Duration("conn-idle-timeout", server.DefaultConnIdleTimeout, "how long an idle keep-alive connection is kept open")
+	maxHeader := fs.Int("max-header-size", server.DefaultMaxHeaderBytes, "largest request line and headers in bytes; larger ones get 431 and the connection is closed")
 	allowAddressChange := fs.Bool("allow-session-address-change", false, "honour a session cookie sent from another client address than the one that opened the session")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("FOURD_LOG_FORMAT", "text"), "text or json (env FOURD_LOG_FORMAT)")
@@ -94,6 +99,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *maxQueriesPerSession == 0 {
 		srv.MaxQueriesPerSession = -1
 	}
+	srv.HeaderTimeout, srv.ConnIdleTimeout, srv.MaxHeaderBytes = *headerTimeout, *connIdle, *maxHeader
 	srv.BodyTimeout = *bodyTimeout
 	if *bodyTimeout == 0 {
 		srv.BodyTimeout = -1 // the flag's 0 means no limit
