@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -57,9 +56,9 @@ func (h *Handler) admin() (AdminActions, error) {
 
 // readAdminBody decodes the JSON object of an admin action into v.
 func readAdminBody(r *http.Request, v any, example string) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	body, err := readSmallBody(r, 1<<16, "an admin action")
 	if err != nil {
-		return bodyError(err)
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return badParam("the body must be a JSON object, as in %s: %v", example, err)

@@ -157,3 +157,17 @@ func bodyError(err error) error {
 	}
 	return badParam("read the request body: %v", err)
 }
+
+// readSmallBody reads the body of a request that takes a small JSON
+// value ($release, the admin actions, $index): more than max bytes is a
+// 400 (errCode 9017) naming the limit, never a body cut short.
+func readSmallBody(r *http.Request, max int64, what string) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	if int64(len(body)) > max {
+		return nil, errTooLarge("the body of %s is at most %d bytes", what, max)
+	}
+	return body, nil
+}

@@ -70,6 +70,14 @@ func TestBodyLimits(t *testing.T) {
 			t.Fatalf("%d companies, want 4", n)
 		}
 	})
+	t.Run("ErrSmallBody", func(t *testing.T) {
+		// $release takes at most 1 MiB of IDs: past it, a 400 naming the
+		// limit, not a body cut short and misread.
+		srv, c := mustOpenFixture(t)
+		ids := `[` + strings.Repeat(`"0123456789ABCDEF0123456789ABCDEF",`, 40000) + `"X"]`
+		resp, body := post(t, c, srv.URL()+"/rest/$entityset/$release", "application/json", ids, false)
+		wantError(t, resp, body, http.StatusBadRequest, fourd.ErrCodeTooLarge)
+	})
 	t.Run("ErrInFlight", func(t *testing.T) {
 		srv, c := mustOpenFixture(t, withLimits(rest.Limits{MaxBodyBytesInFlight: 1000}))
 		h := srv.Handler().(*rest.Handler)

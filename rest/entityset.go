@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -236,9 +235,9 @@ func (h *Handler) postRelease(w http.ResponseWriter, r *http.Request) error {
 	if h.EntitySets == nil {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server keeps no entity sets")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := readSmallBody(r, 1<<20, "$entityset/$release")
 	if err != nil {
-		return bodyError(err)
+		return err
 	}
 	var ids []string
 	if err := json.Unmarshal(body, &ids); err != nil {

@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/fourd/fourd"
@@ -30,9 +29,9 @@ func (h *Handler) postIndex(w http.ResponseWriter, r *http.Request) error {
 		DataClass string `json:"dataClass"`
 		Attribute string `json:"attribute"`
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	body, err := readSmallBody(r, 1<<16, "$index")
 	if err != nil {
-		return bodyError(err)
+		return err
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.DataClass == "" || req.Attribute == "" {
 		return badParam(`the body must be {"dataClass":"Employee","attribute":"lastName"}`)
