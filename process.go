@@ -594,4 +594,33 @@ type ProcessTable interface {
 	// AbortSession aborts every process of the session with cause and
 	// returns how many it aborted.
 	AbortSession(sessionID string, cause error) int
+	// Len returns the number of live processes, at a cost that does not
+	// depend on it.
+	Len() int
+	// Sample closes a CPU-usage window for every live process (the
+	// monitor process calls it every sampling interval).
+	Sample(now time.Time)
+	// Close refuses new processes (Start and Track fail with EUNAVAILABLE),
+	// aborts every live one with cause ErrServerStopping and waits until
+	// the processes started with Start have ended or ctx is done. Tracked
+	// processes end when their caller calls End. Close may be called more
+	// than once.
+	Close(ctx context.Context) error
+}
+
+// Workers are 4D's workers on one node: each a unique, case-sensitive
+// name, a mailbox, and a process (type Worker process) that runs the
+// mailbox's messages one at a time, in the order they were posted (CALL
+// WORKER, KILL WORKER). Implementations are safe for concurrent use.
+type Workers interface {
+	// Call posts msg to the named worker's mailbox, creating the worker, or
+	// starting a new process for it, if needed; it returns at once. It
+	// fails with EINVALID for an empty name, or EUNAVAILABLE when the
+	// process table is closing.
+	Call(name string, msg func(p *Process) error) error
+	// Kill empties the named worker's mailbox and ends its process after
+	// its current message; ENOTFOUND for an unknown worker.
+	Kill(name string) error
+	// Process returns the named worker's live process, or nil.
+	Process(name string) *Process
 }

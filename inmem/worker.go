@@ -10,7 +10,7 @@ import (
 
 // Message is the work a worker runs for one CALL WORKER: a function run on
 // the worker's process, with the process as its context.
-type Message func(p *fourd.Process) error
+type Message = func(p *fourd.Process) error
 
 // Workers are 4D's workers: each is a unique, case-sensitive name, a
 // mailbox, and a process (type Worker process) that runs the mailbox's
@@ -39,7 +39,11 @@ type worker struct {
 	wake    chan struct{}
 }
 
-// NewWorkers returns the worker registry of a process table.
+var _ fourd.Workers = (*Workers)(nil)
+
+// NewWorkers returns the worker registry of a process table. Workers run
+// on the in-memory table only: their processes restart from the table's
+// own end-of-process hook.
 func NewWorkers(t *ProcessTable, sessionID string) *Workers {
 	return &Workers{Table: t, SessionID: sessionID, workers: make(map[string]*worker)}
 }

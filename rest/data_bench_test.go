@@ -318,7 +318,7 @@ func BenchmarkRESTNewEntitySet(b *testing.B) {
 				}
 				b.StartTimer()
 			}
-			if n := bs.srv.EntitySets.Len(); n != 0 {
+			if n := servertest.EntitySets(b, bs.srv); n != 0 {
 				b.Fatalf("%d sets left in the cache", n)
 			}
 			b.ReportMetric(rowBytes, "bytes/entity")

@@ -59,8 +59,8 @@ func TestEntitySetExpiry(t *testing.T) {
 		if _, err := srv.EntitySets.Expire(t.Context(), clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if srv.EntitySets.Len() != 0 {
-			t.Fatalf("%d sets held after expiry of %s", srv.EntitySets.Len(), id2)
+		if servertest.EntitySets(t, srv) != 0 {
+			t.Fatalf("%d sets held after expiry of %s", servertest.EntitySets(t, srv), id2)
 		}
 	})
 }

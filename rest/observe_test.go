@@ -155,10 +155,10 @@ func TestMetrics(t *testing.T) {
 		wantValue(t, fams, 0, "fourd_progress_indicators", "job", fourd.ProgressFlush)
 	})
 	t.Run("OKScrapeMakesNoSessionNorProcess", func(t *testing.T) {
-		sessions, procs := srv.Sessions.Len(), srv.Processes.Len()
+		sessions, procs := servertest.Sessions(t, srv), srv.Processes.Len()
 		scrape(t, srv)
-		if srv.Sessions.Len() != sessions || srv.Processes.Len() != procs {
-			t.Errorf("a scrape changed sessions %d -> %d, processes %d -> %d", sessions, srv.Sessions.Len(), procs, srv.Processes.Len())
+		if servertest.Sessions(t, srv) != sessions || srv.Processes.Len() != procs {
+			t.Errorf("a scrape changed sessions %d -> %d, processes %d -> %d", sessions, servertest.Sessions(t, srv), procs, srv.Processes.Len())
 		}
 	})
 	t.Run("OKNoUnboundedLabel", func(t *testing.T) {

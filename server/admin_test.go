@@ -86,7 +86,7 @@ func TestAdminListener(t *testing.T) {
 
 func TestPublicRoutes(t *testing.T) {
 	srv := MustOpenServer(t, withAdmin)
-	sessions, procs := srv.Sessions.Len(), srv.Processes.Len()
+	sessions, procs := servertest.Sessions(t, srv), srv.Processes.Len()
 	for _, path := range []string{"/", "/metrics", "/debug/pprof/", "/livez", "/favicon.ico"} {
 		status, body := httpGet(t, srv.URL()+path)
 		var env struct {
@@ -96,8 +96,8 @@ func TestPublicRoutes(t *testing.T) {
 			t.Errorf("public GET %s: %d %s, want 404 errCode %d", path, status, body, fourd.ErrCodeUnknownResource)
 		}
 	}
-	if srv.Sessions.Len() != sessions || srv.Processes.Len() != procs {
-		t.Errorf("paths outside /rest/ made sessions (%d -> %d) or processes (%d -> %d)", sessions, srv.Sessions.Len(), procs, srv.Processes.Len())
+	if servertest.Sessions(t, srv) != sessions || srv.Processes.Len() != procs {
+		t.Errorf("paths outside /rest/ made sessions (%d -> %d) or processes (%d -> %d)", sessions, servertest.Sessions(t, srv), procs, srv.Processes.Len())
 	}
 	if status, _ := httpGet(t, srv.URL()+"/rest//$catalog"); status != http.StatusBadRequest {
 		t.Errorf("GET /rest//$catalog: %d, want 400 from the REST handler (not a redirect)", status)

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/sqlite"
 )
 
 // Data defaults.
@@ -31,14 +31,22 @@ const (
 // It returns whether the demo data must be generated.
 func (s *Server) openData() (fillDemo bool, err error) {
 	modelPath := filepath.Join(s.DataDir, ModelFile)
-	dbPath := filepath.Join(s.DataDir, DatabaseFile)
+	u, backend, err := s.datastoreURL()
+	if err != nil {
+		return false, err
+	}
 	data, err := os.ReadFile(modelPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && s.Demo:
-		if _, err := os.Stat(dbPath); err == nil {
-			return false, fmt.Errorf("--demo: %s has a database but no %s; remove it or give it a model", s.DataDir, ModelFile)
+		if backend.demo == nil || backend.demoModel == nil {
+			return false, fmt.Errorf("--demo: the %s datastore cannot generate the demo data", u.Scheme)
 		}
-		m := sqlite.DemoModel()
+		if backend.path != nil {
+			if _, err := os.Stat(backend.path(u)); err == nil {
+				return false, fmt.Errorf("--demo: %s has a database but no %s; remove it or give it a model", s.DataDir, ModelFile)
+			}
+		}
+		m := backend.demoModel()
 		if data, err = json.MarshalIndent(m, "", "  "); err != nil {
 			return false, fmt.Errorf("demo model: %w", err)
 		}
@@ -57,13 +65,25 @@ func (s *Server) openData() (fillDemo bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", modelPath, err)
 	}
-	db, err := sqlite.Open(dbPath, m)
-	if err != nil {
-		return false, fmt.Errorf("open %s: %w", dbPath, err)
+	where := u.Redacted()
+	if backend.path != nil {
+		where = backend.path(u)
 	}
-	s.db = db
-	s.Data = db
+	ds, err := backend.open(u, m)
+	if err != nil {
+		return false, fmt.Errorf("open %s: %w", where, err)
+	}
+	s.Data, s.data = ds, ds
+	s.demo = backend.demo
 	return fillDemo, nil
+}
+
+// closeData closes the datastore Open opened, if it has a Close method.
+func (s *Server) closeData() error {
+	if c, ok := s.data.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // startDataProcesses starts the permanent processes of the data: the
@@ -79,26 +99,30 @@ func (s *Server) startDataProcesses(fillDemo bool) error {
 	}); err != nil {
 		return err
 	}
-	if s.db == nil {
+	if s.data == nil {
 		return nil
 	}
-	if err := s.startFlusher(); err != nil {
-		return err
+	if _, ok := s.data.(fourd.Flusher); ok {
+		if err := s.startFlusher(); err != nil {
+			return err
+		}
 	}
-	if err := s.startIndexer(); err != nil {
-		return err
-	}
-	for _, ix := range s.db.MissingIndexes() {
-		select {
-		case s.indexJobs <- indexJob{dataClass: ix.DataClass, attribute: ix.Attribute}:
-		default:
-			s.Logger.Warn("too many indexes to build at start-up; build the rest with fourd index", "index", ix.DataClass+"."+ix.Attribute)
+	if indexer, ok := s.data.(fourd.Indexer); ok {
+		if err := s.startIndexer(); err != nil {
+			return err
+		}
+		for _, ix := range indexer.MissingIndexes() {
+			select {
+			case s.indexJobs <- indexJob{dataClass: ix.DataClass, attribute: ix.Attribute}:
+			default:
+				s.Logger.Warn("too many indexes to build at start-up; build the rest with fourd index", "index", ix.DataClass+"."+ix.Attribute)
+			}
 		}
 	}
 	if fillDemo {
 		if _, err := s.startJob("Demo data import", fourd.TypeOtherInternalProcess, fourd.ProgressImport, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
 			start := time.Now()
-			if err := sqlite.GenerateDemo(p, s.db, s.DemoCompanies, s.DemoEmployees, pi); err != nil {
+			if err := s.demo(p, s.data, s.DemoCompanies, s.DemoEmployees, pi); err != nil {
 				return err
 			}
 			s.Logger.Info("demo data ready", "companies", s.DemoCompanies, "employees", s.DemoEmployees, "took", time.Since(start).Round(time.Millisecond))
@@ -169,13 +193,17 @@ func (s *Server) startIndexer() error {
 }
 
 func (s *Server) runIndexJob(job indexJob) error {
-	dc := s.db.Model().DataClass(job.dataClass)
+	indexer, ok := s.data.(fourd.Indexer)
+	if !ok {
+		return errNoIndexer
+	}
+	dc := s.data.Model().DataClass(job.dataClass)
 	if dc == nil || dc.Attribute(job.attribute) == nil {
 		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownAttribute, "no attribute %s.%s", job.dataClass, job.attribute)
 	}
 	name := "Indexing " + job.dataClass + "." + job.attribute
 	p, err := s.startJob(name, fourd.TypeIndexingProcess, fourd.ProgressIndex, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
-		return s.db.BuildIndex(p, dc, job.attribute, pi)
+		return indexer.BuildIndex(p, dc, job.attribute, pi)
 	})
 	if err != nil {
 		return err
@@ -199,8 +227,11 @@ func (s *Server) waitJob(p *fourd.Process) error {
 // Indexing process and waits for it; ctx stops the wait, not the build
 // (abort the process for that).
 func (s *Server) BuildIndex(ctx context.Context, dataClass, attribute string) error {
-	if s.db == nil {
+	if s.data == nil {
 		return errNoData
+	}
+	if _, ok := s.data.(fourd.Indexer); !ok {
+		return errNoIndexer
 	}
 	done := make(chan error, 1)
 	return ask(ctx, s.indexJobs, indexJob{dataClass: dataClass, attribute: attribute, done: done}, done)
@@ -222,7 +253,10 @@ func ask[T any](ctx context.Context, ch chan<- T, req T, reply <-chan error) err
 	}
 }
 
-var errNoData = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no datastore (no model.json in its data directory)")
+var (
+	errNoData    = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no datastore (no model.json in its data directory)")
+	errNoIndexer = fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "this datastore builds no indexes")
+)
 
 // startFlusher starts the DB4D Flush cache process: every FlushInterval,
 // and whenever Flush asks, it writes the datastore's cache to disk (a WAL
@@ -262,7 +296,7 @@ func (s *Server) startFlusher() error {
 
 func (s *Server) runFlush() error {
 	p, err := s.startJob("Flushing the cache", fourd.TypeDB4DFlushCache, fourd.ProgressFlush, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
-		return s.db.Flush(p, pi)
+		return s.data.(fourd.Flusher).Flush(p, pi)
 	})
 	if err != nil {
 		return err
@@ -272,8 +306,11 @@ func (s *Server) runFlush() error {
 
 // Flush asks the flusher to write the cache to disk now and waits for it.
 func (s *Server) Flush(ctx context.Context) error {
-	if s.db == nil {
+	if s.data == nil {
 		return errNoData
+	}
+	if _, ok := s.data.(fourd.Flusher); !ok {
+		return nil // nothing held in memory to write
 	}
 	reply := make(chan error, 1)
 	return ask(ctx, s.flushRequests, reply, reply)

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/inmem"
 )
 
 // NewProcess starts body as a new process of type "Other user process" (4)
@@ -40,7 +39,7 @@ func (s *Server) startUserProcess(name string, typ fourd.ProcessType, body func(
 // process as needed (4D's CALL WORKER). Messages to one worker run one at a
 // time, in order, on a process of type "Worker process" (5) that waits for
 // the next message between them.
-func (s *Server) CallWorker(name string, msg inmem.Message) error {
+func (s *Server) CallWorker(name string, msg func(p *fourd.Process) error) error {
 	return s.Workers.Call(name, msg)
 }
 

@@ -18,10 +18,8 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/inmem"
 	"github.com/fourd/fourd/metrics"
 	"github.com/fourd/fourd/rest"
-	"github.com/fourd/fourd/sqlite"
 )
 
 // Defaults.
@@ -81,16 +79,24 @@ type Server struct {
 	DemoCompanies int
 	DemoEmployees int
 
-	// Parts, made by New; they may be replaced before Open.
-	Processes  *inmem.ProcessTable
-	Sessions   *inmem.SessionStore
-	Workers    *inmem.Workers
-	EntitySets *inmem.EntitySetStore
-	Progress   *fourd.Progress
+	// The stores, each a root interface. Open makes in memory (inmem)
+	// those left nil, with the clock Now (store.go is the one place that
+	// chooses backends); a caller may set its own before Open.
+	Processes  fourd.ProcessTable
+	Sessions   fourd.SessionStore
+	EntitySets fourd.EntitySetStore
+	// Workers are the workers of CALL WORKER; made by Open for the
+	// in-memory process table, and required with any other.
+	Workers  fourd.Workers
+	Progress *fourd.Progress
 	// Locks holds the entity locks of $lock and of class functions.
-	Locks *inmem.LockTable
-	// Data is the datastore, opened by Open from the data directory; nil
-	// when the directory has no model.
+	Locks fourd.LockTable
+	// Datastore is the URL of the datastore: "" (the default) for the
+	// SQLite database DatabaseFile in DataDir, sqlite:///path/file.sqlite
+	// for another file. DatastoreSchemes lists the schemes known.
+	Datastore string
+	// Data is the datastore, opened by Open from Datastore and the model
+	// in the data directory; nil when the directory has no model.
 	Data fourd.Datastore
 	// Users is the users directory (users.json in the data directory) and
 	// Roles is roles.json, each nil when absent. Open reads them.
@@ -134,7 +140,8 @@ type Server struct {
 	// dataclass functions against the model.
 	Functions *rest.Functions
 
-	db              *sqlite.DB
+	data            fourd.Datastore // what Open opened: Data may be wrapped after
+	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	policy          *fourd.Policy
 	indexJobs       chan indexJob
 	flushRequests   chan chan error
@@ -172,10 +179,7 @@ func New() *Server {
 		FlushInterval:   DefaultFlushInterval,
 		DemoCompanies:   DefaultDemoCompanies,
 		DemoEmployees:   DefaultDemoEmployees,
-		Processes:       inmem.NewProcessTable(),
-		Sessions:        inmem.NewSessionStore(),
 		Progress:        fourd.NewProgress(),
-		Locks:           inmem.NewLockTable(),
 		Functions:       rest.NewFunctions(),
 	}
 }
@@ -194,6 +198,9 @@ func (s *Server) validate() error {
 	}
 	if s.CacheSize < 1<<20 {
 		return fmt.Errorf("cache size %d: must be at least 1 MiB (1048576)", s.CacheSize)
+	}
+	if _, _, err := s.datastoreURL(); err != nil {
+		return err
 	}
 	if s.Demo && (s.DemoCompanies < 1 || s.DemoEmployees < 0) {
 		return fmt.Errorf("demo size: at least 1 company and 0 employees, not %d and %d", s.DemoCompanies, s.DemoEmployees)
@@ -219,16 +226,11 @@ func (s *Server) Open() (err error) {
 	if err := os.MkdirAll(s.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	s.Processes.Now = s.Now
-	s.Sessions.Now = s.Now
+	s.openStores()
 	s.stop = make(chan struct{})
 	s.stopped = make(chan struct{})
 	s.indexJobs = make(chan indexJob, 256)
 	s.flushRequests = make(chan chan error)
-	if s.EntitySets == nil {
-		s.EntitySets = inmem.NewEntitySetStore(s.CacheSize)
-	}
-	s.EntitySets.Now = s.Now
 	if err := s.openAccess(); err != nil {
 		return err
 	}
@@ -242,15 +244,13 @@ func (s *Server) Open() (err error) {
 			model = s.Data.Model()
 		}
 		if s.policy, err = s.Roles.Compile(model); err != nil {
-			if s.db != nil {
-				s.db.Close()
-			}
+			s.closeData()
 			return fmt.Errorf("%s: %w", filepath.Join(s.DataDir, RolesFile), err)
 		}
 	}
 	defer func() {
-		if err != nil && s.db != nil {
-			s.db.Close()
+		if err != nil {
+			s.closeData()
 		}
 	}()
 	if s.Functions == nil {
@@ -268,16 +268,19 @@ func (s *Server) Open() (err error) {
 	}
 
 	if s.Metrics == nil {
-		s.Metrics = metrics.New(metrics.Sources{Processes: s.Processes, Sessions: s.Sessions, EntitySets: s.EntitySets, Progress: s.Progress})
+		src := metrics.Sources{Processes: s.Processes, Sessions: s.Sessions, Progress: s.Progress}
+		if st, ok := s.EntitySets.(metrics.EntitySetStats); ok {
+			src.EntitySets = st
+		}
+		s.Metrics = metrics.New(src)
 	}
 
 	s.storedProcedure = newStoredProcedureSession(s.Now())
 	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
 		return fmt.Errorf("stored-procedure session: %w", err)
 	}
-	if s.Workers == nil {
-		s.Workers = inmem.NewWorkers(s.Processes, s.storedProcedure.ID)
-		s.Workers.Logger = s.Logger
+	if err := s.openWorkers(); err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", s.Addr)
@@ -392,10 +395,8 @@ func (s *Server) Close() error {
 			s.closeErr = fmt.Errorf("processes still running after %s: %d", s.ShutdownTimeout, s.Processes.Len())
 			s.Logger.Error("shutdown incomplete", "err", s.closeErr)
 		}
-		if s.db != nil {
-			if err := s.db.Close(); err != nil {
-				s.closeErr = errors.Join(s.closeErr, fmt.Errorf("close the datastore: %w", err))
-			}
+		if err := s.closeData(); err != nil {
+			s.closeErr = errors.Join(s.closeErr, fmt.Errorf("close the datastore: %w", err))
 		}
 		s.Logger.Info("fourd stopped")
 	})
@@ -443,7 +444,7 @@ func (s *Server) closeSessions(ctx context.Context) {
 		return
 	}
 	for _, info := range list {
-		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), info.ID, fourd.ErrServerStopping)
+		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.EntitySets, s.Locks, info.ID, fourd.ErrServerStopping)
 	}
 }
 
@@ -480,8 +481,12 @@ func isLoopback(a net.Addr) bool {
 // core nor every reader, so that lookups by key, which are not queued,
 // always find both.
 func (s *Server) maxQueries() int {
-	if s.MaxQueries != 0 || s.db == nil {
+	if s.MaxQueries != 0 {
 		return s.MaxQueries
 	}
-	return max(1, min(runtime.GOMAXPROCS(0)-1, s.db.Readers()-1))
+	readers, ok := s.data.(interface{ Readers() int }) // a datastore with a read pool (sqlite)
+	if !ok {
+		return s.MaxQueries
+	}
+	return max(1, min(runtime.GOMAXPROCS(0)-1, readers.Readers()-1))
 }

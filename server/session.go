@@ -30,25 +30,8 @@ func (s *Server) DropSession(ctx context.Context, id string) error {
 	if id == s.storedProcedure.ID {
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "the stored-procedure session cannot be dropped")
 	}
-	_, _, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), id, fourd.ErrSessionEnded)
+	_, _, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.EntitySets, s.Locks, id, fourd.ErrSessionEnded)
 	return err
-}
-
-// entitySets returns the entity-set store as the interface, nil when there
-// is none (so that a nil *inmem.EntitySetStore is not a non-nil interface).
-func (s *Server) entitySets() fourd.EntitySetStore {
-	if s.EntitySets == nil {
-		return nil
-	}
-	return s.EntitySets
-}
-
-// lockTable returns the lock table as the interface, nil when there is none.
-func (s *Server) lockTable() fourd.LockTable {
-	if s.Locks == nil {
-		return nil
-	}
-	return s.Locks
 }
 
 // ReleaseEntitySet releases any entity set, whichever session made it (the

@@ -67,7 +67,7 @@ func (s *Server) ExpireSessions(ctx context.Context) []string {
 	}
 	for _, id := range ids {
 		// Expire removed the session already: EndSession's ENOTFOUND is expected.
-		n, sets, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.entitySets(), s.lockTable(), id, fourd.ErrSessionEnded)
+		n, sets, err := fourd.EndSession(ctx, s.Sessions, s.Processes, s.EntitySets, s.Locks, id, fourd.ErrSessionEnded)
 		if err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			s.Logger.Warn("end expired session", "session", id, "err", err)
 		}

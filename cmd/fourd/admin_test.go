@@ -176,7 +176,7 @@ func TestSetsRelease(t *testing.T) {
 	if err != nil || stdout != "released entity set "+id+"\n" {
 		t.Fatalf("%v %q %s", err, stdout, stderr)
 	}
-	if srv.EntitySets.Len() != 0 {
+	if servertest.EntitySets(t, srv) != 0 {
 		t.Fatal("the set is still held")
 	}
 	_, _, err = runCmd(t, "sets")

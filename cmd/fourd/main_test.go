@@ -98,6 +98,13 @@ func TestServe(t *testing.T) {
 		_, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
 		wantExit(t, err, 2, `FOURD_SESSION_TIMEOUT="forever": not a duration (examples: 90s, 60m, 2h)`)
 	})
+	t.Run("ErrUnknownDatastore", func(t *testing.T) {
+		_, _, err := runCmd(t, "serve", "--datastore", "redis://cache:6379", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
+		want := `datastore "redis://cache:6379": unknown scheme "redis" (known: sqlite)`
+		if err == nil || err.Error() != want {
+			t.Errorf("serve --datastore redis://…: %v; want %q", err, want)
+		}
+	})
 	t.Run("ErrBadAppName", func(t *testing.T) {
 		_, _, err := runCmd(t, "serve", "--app-name", "my app", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
 		var ee *exitError

@@ -242,3 +242,25 @@ func Receive[T any](tb testing.TB, what string, ch <-chan T) T {
 	var zero T
 	return zero
 }
+
+// Sessions returns how many sessions srv holds (the stored-procedure
+// session included), through the SessionStore contract.
+func Sessions(tb testing.TB, srv *server.Server) int {
+	tb.Helper()
+	n, err := srv.Sessions.Count(context.Background(), "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n.Total
+}
+
+// EntitySets returns how many entity sets srv holds, through the
+// EntitySetStore contract.
+func EntitySets(tb testing.TB, srv *server.Server) int {
+	tb.Helper()
+	list, err := srv.EntitySets.EntitySets(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(list)
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/sqlite"
+)
+
+// This file is the one place that chooses the server's backends. Each
+// store is named by a URL; adding a backend (postgres://, redis://) means
+// adding an entry to datastoreBackends (or its session, entity-set or
+// process-registry counterpart) and writing its package, nothing else:
+// the rest of the server and the REST handlers see only the root
+// interfaces.
+
+// datastoreBackend opens the datastores of one URL scheme.
+type datastoreBackend struct {
+	// open opens the datastore the URL names, serving model m.
+	open func(u *url.URL, m *fourd.Model) (fourd.Datastore, error)
+	// demo fills a new, empty datastore with generated demo data (fourd
+	// serve --demo); nil when the backend cannot.
+	demo func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
+	// demoModel returns the model of the demo data; nil when demo is.
+	demoModel func() *fourd.Model
+	// path returns the file the URL names, if the datastore is one file
+	// (so that --demo can refuse a database without a model); "" if not.
+	path func(u *url.URL) string
+}
+
+// datastoreBackends are the datastores fourd can serve from, by URL
+// scheme.
+var datastoreBackends = map[string]datastoreBackend{
+	"sqlite": {
+		open: func(u *url.URL, m *fourd.Model) (fourd.Datastore, error) { return sqlite.Open(sqlitePath(u), m) },
+		demo: func(ctx context.Context, ds fourd.Datastore, companies, employees int, pi *fourd.ProgressIndicator) error {
+			return sqlite.GenerateDemo(ctx, ds.(*sqlite.DB), companies, employees, pi)
+		},
+		demoModel: sqlite.DemoModel,
+		path:      sqlitePath,
+	},
+}
+
+// sqlitePath is the file of a sqlite URL: sqlite:///abs/path or
+// sqlite:relative/path.
+func sqlitePath(u *url.URL) string {
+	if u.Opaque != "" {
+		return filepath.FromSlash(u.Opaque)
+	}
+	return filepath.FromSlash(u.Path)
+}
+
+// DatastoreSchemes returns the URL schemes Datastore accepts, sorted.
+func DatastoreSchemes() []string {
+	var out []string
+	for k := range datastoreBackends {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// datastoreURL parses the Datastore URL; "" is the SQLite database
+// DatabaseFile in the data directory.
+func (s *Server) datastoreURL() (*url.URL, datastoreBackend, error) {
+	raw := s.Datastore
+	if raw == "" {
+		return &url.URL{Scheme: "sqlite", Path: filepath.ToSlash(filepath.Join(s.DataDir, DatabaseFile))}, datastoreBackends["sqlite"], nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, datastoreBackend{}, fmt.Errorf("datastore %q: not a URL: %w", raw, err)
+	}
+	b, ok := datastoreBackends[strings.ToLower(u.Scheme)]
+	if !ok {
+		return nil, datastoreBackend{}, fmt.Errorf("datastore %q: unknown scheme %q (known: %s)", raw, u.Scheme, strings.Join(DatastoreSchemes(), ", "))
+	}
+	if b.path != nil && b.path(u) == "" {
+		return nil, datastoreBackend{}, fmt.Errorf("datastore %q: no file path (write sqlite:///absolute/path or sqlite:relative/path)", raw)
+	}
+	return u, b, nil
+}
+
+// openStores makes the stores that were not set before Open: the process
+// table, workers, sessions, entity sets and locks of one node, in memory.
+// A store set by the caller is used as it is, with its own clock.
+func (s *Server) openStores() {
+	if s.Processes == nil {
+		t := inmem.NewProcessTable()
+		t.Now = s.Now
+		s.Processes = t
+	}
+	if s.Sessions == nil {
+		st := inmem.NewSessionStore()
+		st.Now = s.Now
+		s.Sessions = st
+	}
+	if s.EntitySets == nil {
+		st := inmem.NewEntitySetStore(s.CacheSize)
+		st.Now = s.Now
+		s.EntitySets = st
+	}
+	if s.Locks == nil {
+		s.Locks = inmem.NewLockTable()
+	}
+}
+
+// openWorkers makes the workers of the in-memory process table once the
+// stored-procedure session exists.
+func (s *Server) openWorkers() error {
+	if s.Workers != nil {
+		return nil
+	}
+	t, ok := s.Processes.(*inmem.ProcessTable)
+	if !ok {
+		return fmt.Errorf("workers: set Server.Workers for a process table of type %T", s.Processes)
+	}
+	w := inmem.NewWorkers(t, s.storedProcedure.ID)
+	w.Logger = s.Logger
+	s.Workers = w
+	return nil
+}

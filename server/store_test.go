@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/servertest"
+	"github.com/fourd/fourd/server"
+)
+
+const storeTestModel = `{"dataClasses": [{"name": "Note", "primaryKey": "ID", "attributes": [
+	{"name": "ID", "type": "long"}, {"name": "text", "type": "string"}]}]}`
+
+// TestDatastoreURL checks that the datastore is chosen from its URL: the
+// default is data.sqlite in the data directory, sqlite:///path another
+// file, and an unknown scheme is refused with the schemes fourd knows.
+func TestDatastoreURL(t *testing.T) {
+	t.Run("OKDefaultInDataDir", func(t *testing.T) {
+		srv := MustOpenServer(t, servertest.WithModel(t, storeTestModel))
+		if _, err := os.Stat(filepath.Join(srv.DataDir, server.DatabaseFile)); err != nil {
+			t.Fatalf("the default datastore is not %s in the data directory: %v", server.DatabaseFile, err)
+		}
+	})
+	t.Run("OKSQLiteURL", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "elsewhere.sqlite")
+		srv := MustOpenServer(t, servertest.WithModel(t, storeTestModel), func(s *server.Server) {
+			s.Datastore = "sqlite://" + filepath.ToSlash(path)
+		})
+		dc := srv.Data.Model().DataClass("Note")
+		res, err := srv.Data.Save(context.Background(), dc, []fourd.EntitySave{{Values: map[string]any{"text": "hi"}}}, true)
+		if err != nil || res[0].Err != nil {
+			t.Fatalf("save: %v %v", err, res)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("no database at the URL's path: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(srv.DataDir, server.DatabaseFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a database was made in the data directory too: %v", err)
+		}
+	})
+	for name, url := range map[string]string{
+		"ErrUnknownScheme": "postgres://db.example/fourd",
+		"ErrNoPath":        "sqlite://",
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := server.New()
+			srv.Addr = "127.0.0.1:0"
+			srv.DataDir = t.TempDir()
+			srv.Datastore = url
+			err := srv.Open()
+			if err == nil {
+				srv.Close()
+				t.Fatalf("Open with --datastore %s succeeded", url)
+			}
+			want := `datastore "` + url + `": `
+			if !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error %q, want it to start %q", err, want)
+			}
+			if name == "ErrUnknownScheme" && !strings.HasSuffix(err.Error(), `unknown scheme "postgres" (known: sqlite)`) {
+				t.Fatalf("error %q does not list the known schemes", err)
+			}
+		})
+	}
+}
