@@ -323,3 +323,21 @@ func BenchmarkNewEntitySet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreate is issue 14's write: one employee created by one Save,
+// with a relation to check, as POST /rest/Employee?$method=update does.
+func BenchmarkCreate(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	emp := db.Model().DataClass("Employee")
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := db.Save(ctx, emp, []fourd.EntitySave{{Values: map[string]any{
+			"firstName": "Bench", "lastName": "Zz", "salary": 20000.0, "birthDate": "2000-01-02",
+			"employer": map[string]any{"__KEY": "1"},
+		}}}, false)
+		if err != nil || res[0].Err != nil {
+			b.Fatal(err, res[0].Err)
+		}
+	}
+}

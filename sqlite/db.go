@@ -56,6 +56,11 @@ type DB struct {
 
 	counts countCache // Page's counts, for the current global stamp
 
+	wstmtMu sync.Mutex
+	wstmts  map[string]*sql.Stmt // the writer's prepared statements, by SQL text (see wtx)
+	wwant   map[string]struct{}  // texts to prepare once the writer is free
+	wclosed bool                 // Close has closed wstmts
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -233,6 +238,7 @@ func (db *DB) Close() error {
 		}
 		db.stmts = nil
 		db.stmtMu.Unlock()
+		db.closeWriteStmts()
 		db.closeErr = errors.Join(db.reader.Close(), db.writer.Close())
 	})
 	return db.closeErr
@@ -256,7 +262,11 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return ctxErr(ctx, err)
 	}
-	return ctxErr(ctx, tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return ctxErr(ctx, err)
+	}
+	db.prepareWanted(ctx)
+	return nil
 }
 
 // read runs fn in a read transaction on a reader connection: every query

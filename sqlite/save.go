@@ -56,7 +56,7 @@ func (db *DB) save(ctx context.Context, dc *fourd.DataClass, saves []fourd.Entit
 			// saveOne checks everything before its one write statement, so an
 			// entity it refuses has written nothing: no savepoint is needed
 			// for the others to be kept.
-			e, err := db.saveOne(ctx, tx, t, s)
+			e, err := db.saveOne(ctx, wtx{db, tx}, t, s)
 			if err != nil && fourd.ErrorCode(err) == fourd.EINTERNAL {
 				return err // the database failed, not this entity
 			}
@@ -70,7 +70,7 @@ func (db *DB) save(ctx context.Context, dc *fourd.DataClass, saves []fourd.Entit
 		if atomic && failed || !keep {
 			return errRollback
 		}
-		return bumpStamp(ctx, tx, saved)
+		return bumpStamp(ctx, wtx{db, tx}, saved)
 	})
 	if err != nil && !errors.Is(err, errRollback) {
 		return nil, fmt.Errorf("save %s: %w", t.dc.Name, err)
@@ -78,8 +78,13 @@ func (db *DB) save(ctx context.Context, dc *fourd.DataClass, saves []fourd.Entit
 	return results, nil
 }
 
+// execer is what a transaction and a wtx have in common for writing.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // bumpStamp adds n to the global stamp.
-func bumpStamp(ctx context.Context, tx *sql.Tx, n int64) error {
+func bumpStamp(ctx context.Context, tx execer, n int64) error {
 	if n == 0 {
 		return nil
 	}
@@ -93,7 +98,7 @@ func badValue(t *table, format string, args ...any) *fourd.Error {
 
 // saveOne creates or updates one entity in tx and returns it as saved.
 // Errors meant for the client are *fourd.Error; others are the database's.
-func (db *DB) saveOne(ctx context.Context, tx *sql.Tx, t *table, s fourd.EntitySave) (*fourd.Entity, error) {
+func (db *DB) saveOne(ctx context.Context, tx wtx, t *table, s fourd.EntitySave) (*fourd.Entity, error) {
 	var cols []*column
 	var vals []any
 	var key any
@@ -125,7 +130,7 @@ func (db *DB) saveOne(ctx context.Context, tx *sql.Tx, t *table, s fourd.EntityS
 
 // valueOf converts a value given for column c, checking that a related key
 // names an existing entity.
-func (db *DB) valueOf(ctx context.Context, tx *sql.Tx, t *table, c *column, v any) (any, error) {
+func (db *DB) valueOf(ctx context.Context, tx wtx, t *table, c *column, v any) (any, error) {
 	if c.attr.Kind != fourd.KindRelatedEntity {
 		x, err := toSQL(c.typ, v)
 		if err != nil {
@@ -184,7 +189,7 @@ func relatedKeyText(v any) (string, bool) {
 }
 
 // create inserts a new entity.
-func (db *DB) create(ctx context.Context, tx *sql.Tx, t *table, s fourd.EntitySave, key any, cols []*column, vals []any, now int64) (*fourd.Entity, error) {
+func (db *DB) create(ctx context.Context, tx wtx, t *table, s fourd.EntitySave, key any, cols []*column, vals []any, now int64) (*fourd.Entity, error) {
 	if key == nil && s.Key != "" {
 		k, ok := keyArg(t.key.typ, s.Key)
 		if !ok {
@@ -234,7 +239,7 @@ func (db *DB) create(ctx context.Context, tx *sql.Tx, t *table, s fourd.EntitySa
 }
 
 // update changes an existing entity if its stamp is still s.Stamp.
-func (db *DB) update(ctx context.Context, tx *sql.Tx, t *table, s fourd.EntitySave, key any, cols []*column, vals []any, now int64) (*fourd.Entity, error) {
+func (db *DB) update(ctx context.Context, tx wtx, t *table, s fourd.EntitySave, key any, cols []*column, vals []any, now int64) (*fourd.Entity, error) {
 	k, ok := keyArg(t.key.typ, s.Key)
 	if !ok {
 		return nil, notFound(t, s.Key)
