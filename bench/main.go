@@ -211,7 +211,10 @@ func run(duration time.Duration, maxReq, reps int, clients []int, work string) e
 				for _, t := range ts {
 					res, err := load(t, rq, n, duration, maxReq)
 					if err != nil {
-						return fmt.Errorf("%s, %s, %d clients: %w", t.name, rq.name, n, err)
+						// A server that fails a cell gets no figure for it;
+						// the others still run.
+						log.Printf("rep %d  %s, %s, %d clients: FAILED: %v", rep+1, t.name, rq.name, n, err)
+						res = result{failed: true}
 					}
 					log.Printf("rep %d  %-22s %-40.40s %3d clients: %8.0f req/s  p50 %v  p99 %v", rep+1, t.name, rq.name, n, res.rate, res.p50, res.p99)
 					k := key{ri, n, t.name}
@@ -236,29 +239,42 @@ func run(duration time.Duration, maxReq, reps int, clients []int, work string) e
 			skip := "—"
 			if rq.list {
 				s := median(results[key{ri, n, pbS.name}])
-				skip = rate(s.rate)
-				if s.rate > best.rate {
+				skip = s.String()
+				if best.failed || !s.failed && s.rate > best.rate {
 					best = s
 				}
 			}
-			ratio := f.rate / best.rate
-			mark := fmt.Sprintf("%.2f", ratio)
-			if ratio < 2 {
-				mark = "**" + mark + "**"
+			mark := "—"
+			if !f.failed && !best.failed {
+				ratio := f.rate / best.rate
+				mark = fmt.Sprintf("%.2f", ratio)
+				if ratio < 2 {
+					mark = "**" + mark + "**"
+				}
 			}
-			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s / %s | %s / %s |\n", name, n, rate(f.rate), rate(p.rate), skip, mark,
-				ms(f.p50), ms(f.p99), ms(best.p50), ms(best.p99))
+			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, n, f, p, skip, mark, f.latency(), best.latency())
 		}
 	}
 	return nil
 }
 
-// rate formats requests per second, with a decimal below 10.
-func rate(r float64) string {
-	if r < 10 {
-		return fmt.Sprintf("%.1f", r)
+// String formats the rate in requests per second, with a decimal below 10.
+func (r result) String() string {
+	switch {
+	case r.failed:
+		return "failed"
+	case r.rate < 10:
+		return fmt.Sprintf("%.1f", r.rate)
 	}
-	return fmt.Sprintf("%.0f", r)
+	return fmt.Sprintf("%.0f", r.rate)
+}
+
+// latency formats p50 / p99 in milliseconds.
+func (r result) latency() string {
+	if r.failed {
+		return "—"
+	}
+	return ms(r.p50) + " / " + ms(r.p99)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
@@ -267,11 +283,17 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
 type result struct {
 	rate     float64
 	p50, p99 time.Duration
+	failed   bool // some request was not answered 200/201
 }
 
 // median returns the result of median rate; for an even count, the mean of
-// the two middle ones.
+// the two middle ones. A cell that failed once has no median.
 func median(rs []result) result {
+	for _, r := range rs {
+		if r.failed {
+			return r
+		}
+	}
 	s := slices.Clone(rs)
 	slices.SortFunc(s, func(a, b result) int {
 		switch {

@@ -21,6 +21,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
@@ -36,7 +37,9 @@ func main() {
 	if *dir == "" {
 		log.Fatal("pbserver: -dir is required")
 	}
-	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDataDir: *dir, HideStartBanner: true})
+	// PocketBase's default query timeout (30 s) cuts its counts at 64
+	// clients on 2 cores: allow 10 minutes, so that it answers.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDataDir: *dir, HideStartBanner: true, DefaultQueryTimeout: 10 * time.Minute})
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.InstallerFunc = nil // no browser, no superuser prompt
 		if _, err := e.App.FindCollectionByNameOrId("Employee"); err == nil {
