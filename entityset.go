@@ -126,6 +126,10 @@ type EntitySetStore interface {
 	SessionSets(ctx context.Context, sessionID string) (int, time.Time, error)
 	// ReleaseSession removes every set of a session and returns how many.
 	ReleaseSession(ctx context.Context, sessionID string) (int, error)
+	// MoveSession gives every set of session from to session to (a login
+	// gives the session a new ID: its sets follow it) and returns how
+	// many.
+	MoveSession(ctx context.Context, from, to string) (int, error)
 	// EntitySets returns a snapshot of every set, oldest first.
 	EntitySets(ctx context.Context) ([]EntitySetInfo, error)
 	// Expire removes the sets expired at now and returns their IDs.

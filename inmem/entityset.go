@@ -262,6 +262,36 @@ func (s *EntitySetStore) ReleaseSession(_ context.Context, sessionID string) (in
 	return n, nil
 }
 
+// MoveSession implements fourd.EntitySetStore. The empty session ID, that
+// of the server's own sets, is no session: nothing moves from or to it.
+func (s *EntitySetStore) MoveSession(_ context.Context, from, to string) (int, error) {
+	if from == "" || to == "" || from == to {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.bySession[from]
+	if c == nil {
+		return 0, nil
+	}
+	delete(s.bySession, from)
+	dst := s.bySession[to]
+	if dst == nil {
+		dst = new(chain)
+		s.bySession[to] = dst
+	}
+	n := 0
+	for e := c.head; e != nil; {
+		next := e.next(bySession)
+		e.links[bySession] = link{}
+		e.es.SessionID = to
+		dst.pushBack(bySession, e)
+		n++
+		e = next
+	}
+	return n, nil
+}
+
 // EntitySets implements fourd.EntitySetStore: the sets that have not
 // expired by Now, in the order they were put (oldest first). The lock is
 // held only to copy each set's values.

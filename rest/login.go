@@ -50,6 +50,13 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if h.Locks != nil {
 		h.Locks.MoveSession(ctx, s.ID, next.ID) // its locks follow the session
 	}
+	if sets := h.entitySets(); sets != nil {
+		// Its entity sets follow it too: they count against its quota, it
+		// may release them, and they end with it.
+		if _, err := sets.MoveSession(ctx, s.ID, next.ID); err != nil {
+			return nil, err
+		}
+	}
 	h.setCookie(w, r, next)
 	if rec := recordOf(ctx); rec != nil {
 		rec.session = next

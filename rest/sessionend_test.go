@@ -69,6 +69,29 @@ func TestSessionEndReleasesSets(t *testing.T) {
 	})
 }
 
+// TestLoginKeepsSets checks that the sets a session made before its login
+// follow it to its new ID: counted, released by it, ended with it.
+func TestLoginKeepsSets(t *testing.T) {
+	srv := mustOpenWithUsers(t, servertest.WithModel(t, fixtureModel))
+	c := servertest.NewHTTPClient(t)
+	id := makeSet(t, c, srv.URL(), "Employee")
+	guest := jarSessionID(t, c, srv)
+	if status, result := login(t, c, srv, "bob", bobPassword, ""); status != http.StatusOK || result != "true" {
+		t.Fatalf("login: %d %s", status, result)
+	}
+	sid := jarSessionID(t, c, srv)
+	if n, _, _ := srv.EntitySets.SessionSets(t.Context(), sid); n != 1 {
+		t.Fatalf("the logged-in session holds %d sets, want the 1 it made as a guest", n)
+	}
+	if n, _, _ := srv.EntitySets.SessionSets(t.Context(), guest); n != 0 {
+		t.Fatalf("the guest session's old ID still holds %d sets", n)
+	}
+	get(t, c, srv.URL(), "/rest/$directory/logout")
+	if err := srv.ReleaseEntitySet(t.Context(), id); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		t.Fatalf("a set made before the login, after the logout: release answers %v, want not found", err)
+	}
+}
+
 // TestSavedFilterRebuild checks that $savedfilter rebuilds only a set the
 // session made, and within the session's quota.
 func TestSavedFilterRebuild(t *testing.T) {

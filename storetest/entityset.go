@@ -39,6 +39,7 @@ func TestEntitySetStore(t *testing.T, open OpenEntitySetStore) {
 	t.Run("Release", func(t *testing.T) { testRelease(t, open) })
 	t.Run("ReleaseSession", func(t *testing.T) { testReleaseSession(t, open) })
 	t.Run("ReleaseOwn", func(t *testing.T) { testReleaseOwn(t, open) })
+	t.Run("MoveSession", func(t *testing.T) { testMoveSession(t, open) })
 	t.Run("EntitySets", func(t *testing.T) { testEntitySets(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 }
@@ -523,6 +524,41 @@ func testReleaseOwn(t *testing.T, open OpenEntitySetStore) {
 		f.gone(short.ID)
 		f.check(t, "ReleaseOwn of an expired set")
 	})
+}
+
+func testMoveSession(t *testing.T, open OpenEntitySetStore) {
+	f := newFixture(t, open, 1<<20)
+	a1 := f.set("A", rowRange(0, 10), false, time.Hour)
+	a2 := f.set("A", rowRange(0, 20), true, time.Hour)
+	b := f.set("B", rowRange(0, 10), false, time.Hour)
+	server := f.set("", rowRange(0, 10), false, time.Hour)
+	for _, es := range []*fourd.EntitySet{a1, a2, b, server} {
+		f.put(t, es)
+	}
+	if n, err := f.st.MoveSession(f.ctx, "A", "B"); err != nil || n != 2 {
+		t.Fatalf("MoveSession(A, B) = %d, %v; want 2", n, err)
+	}
+	if n, _, _ := f.st.SessionSets(f.ctx, "A"); n != 0 {
+		t.Fatalf("A still holds %d sets", n)
+	}
+	if n, _, _ := f.st.SessionSets(f.ctx, "B"); n != 3 {
+		t.Fatalf("B holds %d sets, want 3", n)
+	}
+	if got := f.mustGet(t, a1.ID, f.clock.Now()); got.SessionID != "B" {
+		t.Fatalf("a moved set's SessionID = %q, want B", got.SessionID)
+	}
+	if err := f.st.ReleaseOwn(f.ctx, a2.ID, "B"); err != nil {
+		t.Fatalf("the new session releasing a moved set: %v", err)
+	}
+	f.gone(a2.ID)
+	if n, err := f.st.MoveSession(f.ctx, "", "B"); err != nil || n != 0 {
+		t.Fatalf("MoveSession of the server's own sets = %d, %v; want 0", n, err)
+	}
+	if n, err := f.st.ReleaseSession(f.ctx, "B"); err != nil || n != 2 {
+		t.Fatalf("ReleaseSession(B) = %d, %v; want 2", n, err)
+	}
+	f.gone(a1.ID, b.ID)
+	f.check(t, "MoveSession")
 }
 
 func testEntitySets(t *testing.T, open OpenEntitySetStore) {
