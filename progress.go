@@ -18,24 +18,72 @@ const (
 // operation runs as a process; interrupting it aborts that process.
 // Methods are safe for concurrent use; Add and Set are cheap enough to call
 // per row.
+//
+// An indicator made by Progress.Prepare is not listed until Begin gives it
+// its title and total together: readers of the registry ($info) never see
+// a half-made one (a "Total 0" with a placeholder title).
 type ProgressIndicator struct {
 	id           int64
 	userInfo     string
-	title        atomic.Pointer[string]
+	head         atomic.Pointer[progressHead]
 	canInterrupt bool
 	sessionID    string
 	process      *Process
 	started      time.Time
 	done         atomic.Int64
-	total        atomic.Int64
 	registry     *Progress
+	listed       bool // in registry.items; guarded by registry.mu
+}
+
+// progressHead is what an indicator says of its work: replaced whole, so
+// that a reader sees a title with the total that goes with it.
+type progressHead struct {
+	title string
+	total int64
+}
+
+// Begin sets the title and the total together, counts nothing done yet, and
+// lists the indicator in its registry if it is not listed already. Work
+// whose total is known only once it has started (an index build counts its
+// rows first) calls Begin then.
+func (pi *ProgressIndicator) Begin(title string, total int64) {
+	pi.head.Store(&progressHead{title: title, total: total})
+	pi.done.Store(0)
+	if pi.registry != nil {
+		pi.registry.list(pi)
+	}
 }
 
 // SetTitle changes the title ("Indexing Employee.lastName", ...).
-func (pi *ProgressIndicator) SetTitle(title string) { pi.title.Store(&title) }
+func (pi *ProgressIndicator) SetTitle(title string) {
+	for {
+		old := pi.head.Load()
+		next := &progressHead{title: title}
+		if old != nil {
+			next.total = old.total
+		}
+		if pi.head.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
 
 // SetTotal sets the amount of work, in the operation's own unit (rows, pages, ...).
-func (pi *ProgressIndicator) SetTotal(n int64) { pi.total.Store(n) }
+func (pi *ProgressIndicator) SetTotal(n int64) {
+	for {
+		old := pi.head.Load()
+		next := &progressHead{total: n}
+		if old != nil {
+			next.title = old.title
+		}
+		if pi.head.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// UserInfo returns the indicator's name, one of the Progress* constants.
+func (pi *ProgressIndicator) UserInfo() string { return pi.userInfo }
 
 // Add records n more units done.
 func (pi *ProgressIndicator) Add(n int64) { pi.done.Add(n) }
@@ -47,7 +95,12 @@ func (pi *ProgressIndicator) Set(n int64) { pi.done.Store(n) }
 func (pi *ProgressIndicator) Done() int64 { return pi.done.Load() }
 
 // Total returns the amount of work.
-func (pi *ProgressIndicator) Total() int64 { return pi.total.Load() }
+func (pi *ProgressIndicator) Total() int64 {
+	if h := pi.head.Load(); h != nil {
+		return h.total
+	}
+	return 0
+}
 
 // Process returns the process doing the work, or nil.
 func (pi *ProgressIndicator) Process() *Process { return pi.process }
@@ -71,7 +124,11 @@ func (pi *ProgressIndicator) Stop() {
 
 // Info returns the indicator as $info reports it.
 func (pi *ProgressIndicator) Info() ProgressInfo {
-	done, total := pi.done.Load(), pi.total.Load()
+	var h progressHead
+	if p := pi.head.Load(); p != nil {
+		h = *p
+	}
+	done, total, title := pi.done.Load(), h.total, h.title
 	percent := 0
 	if total > 0 {
 		percent = int(done * 100 / total)
@@ -82,10 +139,6 @@ func (pi *ProgressIndicator) Info() ProgressInfo {
 	sessions := 0
 	if pi.sessionID != "" {
 		sessions = 1
-	}
-	title := ""
-	if t := pi.title.Load(); t != nil {
-		title = *t
 	}
 	var processID int64
 	if pi.process != nil {
@@ -115,28 +168,51 @@ type ProgressInfo struct {
 
 // Progress is the registry of the progress indicators of a server.
 type Progress struct {
+	// OnList, when set before the registry is used, is called with each
+	// indicator as it gets listed, from the goroutine doing the work, before
+	// that work goes on. Tests use it to hold work at a known point (pausing
+	// its process); it must not block.
+	OnList func(*ProgressIndicator)
+
 	nextID atomic.Int64
 	mu     sync.Mutex
-	items  []*ProgressIndicator // in start order
+	items  []*ProgressIndicator // listed, in listing order
 }
 
 // NewProgress returns an empty registry.
 func NewProgress() *Progress { return &Progress{} }
 
-// Start registers a new indicator. userInfo is one of the Progress*
-// names; p is the process doing the work (it is aborted by Interrupt when
-// canInterrupt); sessionID is the session that asked for it, or "".
+// Start registers and lists a new indicator whose title and total are
+// known. userInfo is one of the Progress* names; p is the process doing the
+// work (it is aborted by Interrupt when canInterrupt); sessionID is the
+// session that asked for it, or "".
 func (pr *Progress) Start(userInfo, title string, total int64, canInterrupt bool, p *Process, sessionID string) *ProgressIndicator {
-	pi := &ProgressIndicator{
+	pi := pr.Prepare(userInfo, canInterrupt, p, sessionID)
+	pi.Begin(title, total)
+	return pi
+}
+
+// Prepare makes an indicator that is listed only once its Begin is called,
+// for work that learns its title and total after it has started.
+func (pr *Progress) Prepare(userInfo string, canInterrupt bool, p *Process, sessionID string) *ProgressIndicator {
+	return &ProgressIndicator{
 		id: pr.nextID.Add(1), userInfo: userInfo, canInterrupt: canInterrupt,
 		sessionID: sessionID, process: p, started: time.Now(), registry: pr,
 	}
-	pi.title.Store(&title)
-	pi.total.Store(total)
+}
+
+func (pr *Progress) list(pi *ProgressIndicator) {
 	pr.mu.Lock()
+	if pi.listed {
+		pr.mu.Unlock()
+		return
+	}
+	pi.listed = true
 	pr.items = append(pr.items, pi)
 	pr.mu.Unlock()
-	return pi
+	if pr.OnList != nil {
+		pr.OnList(pi)
+	}
 }
 
 func (pr *Progress) remove(pi *ProgressIndicator) {

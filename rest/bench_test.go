@@ -51,6 +51,7 @@ func BenchmarkRESTTracking(b *testing.B) {
 			srv := httptest.NewServer(tc.handler)
 			defer srv.Close()
 			s := fourd.NewSession(fourd.SessionREST, time.Now(), time.Hour)
+			s.IPAddress = "127.0.0.1" // else the cookie is not honoured (another address)
 			if err := sessions.Create(context.Background(), s); err != nil {
 				b.Fatal(err)
 			}
@@ -75,6 +76,10 @@ func BenchmarkRESTTracking(b *testing.B) {
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
 						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+					if len(resp.Cookies()) > 0 {
+						b.Error("a new session cookie: the benchmark's session was not honoured")
 						return
 					}
 				}

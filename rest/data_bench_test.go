@@ -87,6 +87,9 @@ func newBenchServer(b *testing.B, srv *server.Server) *benchServer {
 		b.Fatalf("the server's handler is a %T", srv.Handler())
 	}
 	s := fourd.NewSession(fourd.SessionREST, time.Now(), time.Hour)
+	// The address the requests come from: a cookie from another address
+	// would not be honoured, and every request would make a new session.
+	s.IPAddress = "127.0.0.1"
 	if err := srv.Sessions.Create(context.Background(), s); err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +131,7 @@ func (bs *benchServer) get(path string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: status %d: %s", path, resp.StatusCode, body)
 	}
-	return body, nil
+	return body, bs.sameSession(resp)
 }
 
 // discard sends GET path through HTTP and drops the body: what the timed
@@ -147,6 +150,16 @@ func (bs *benchServer) discard(path string) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return bs.sameSession(resp)
+}
+
+// sameSession fails a request that was not served in the benchmark's
+// session: the server sent a new cookie, so each request would measure the
+// making of a session too.
+func (bs *benchServer) sameSession(resp *http.Response) error {
+	if len(resp.Cookies()) > 0 {
+		return fmt.Errorf("%s %s: the server set a new session cookie (%s): the benchmark's session was not honoured", resp.Request.Method, resp.Request.URL.Path, resp.Header.Get("Set-Cookie"))
 	}
 	return nil
 }

@@ -189,44 +189,77 @@ func TestEntitySetOperations(t *testing.T) {
 	})
 }
 
-// TestProgressIndicatorMoves watches the demo import's progress from
-// another request while it runs, and its process in $activity.
+// TestProgressIndicatorMoves steps the demo import batch by batch: its
+// process is paused as soon as its indicator is listed, then resumed and
+// paused again at each checkpoint (one per batch). Every time, $info shows
+// the indicator complete (its total and title, never a placeholder), with
+// a count of rows that grows; at the end it is gone and every row is
+// there. The steps wait on the process's state, not on time.
 func TestProgressIndicatorMoves(t *testing.T) {
-	srv := MustOpenServer(t, servertest.WithDemo(50, 60000))
+	listed := make(chan *fourd.Process, 1)
+	srv := MustOpenServer(t, servertest.WithDemo(50, 1500), func(s *server.Server) {
+		s.Progress.OnList = func(pi *fourd.ProgressIndicator) {
+			if pi.UserInfo() == fourd.ProgressImport {
+				pi.Process().Pause() // honoured at the import's next checkpoint
+				listed <- pi.Process()
+			}
+		}
+	})
 	c := servertest.NewHTTPClient(t)
 	u := srv.URL()
-	var seen []int64
-	sawProcess := false
-	servertest.EventuallyWithin(t, 2*time.Minute, "the import to end", func() bool {
+	p := servertest.Receive(t, "the import's indicator", listed)
+	paused := func() bool { return p.State() == fourd.StatePaused || isClosed(p.Ended()) }
+	importInfo := func() *fourd.ProgressInfo {
 		info := getInfo(t, c, u)
 		if len(info.ProgressInfo) < 2 || info.ProgressInfo[0].UserInfo != fourd.ProgressFlush || info.ProgressInfo[1].UserInfo != fourd.ProgressIndex {
 			t.Fatalf("ProgressInfo %+v: want the flush and index indicators first, always", info.ProgressInfo)
 		}
-		running := false
-		for _, p := range info.ProgressInfo {
-			if p.UserInfo == fourd.ProgressImport {
-				running = true
-				if !p.CanInterrupt || p.Total != 60050 || p.ProcessID == 0 {
-					t.Fatalf("import indicator %+v", p)
-				}
-				if len(seen) == 0 || seen[len(seen)-1] != p.Done {
-					seen = append(seen, p.Done)
-				}
-				if pi := srv.Processes.ProcessByID(p.ProcessID); pi != nil && pi.Type() == fourd.TypeOtherInternalProcess {
-					sawProcess = true
-				}
+		for _, pi := range info.ProgressInfo {
+			if pi.UserInfo == fourd.ProgressImport {
+				return &pi
 			}
 		}
-		return !running && len(seen) > 0
-	})
-	if len(seen) < 2 || !slices.IsSorted(seen) {
-		t.Fatalf("progress seen: %v; want at least two increasing values", seen)
+		return nil
 	}
-	if !sawProcess {
-		t.Fatal("the import's process was never seen in the process table")
+	var seen []int64
+	for step := 0; ; step++ {
+		servertest.Eventually(t, "the import paused", paused)
+		if isClosed(p.Ended()) {
+			break
+		}
+		pi := importInfo()
+		if pi == nil || !pi.CanInterrupt || pi.Total != 1550 || pi.ProcessID != p.ID() ||
+			pi.Title != "Generating demo data: 50 companies, 1500 employees" {
+			t.Fatalf("step %d: import indicator %+v", step, pi)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != pi.Done {
+			seen = append(seen, pi.Done)
+		}
+		if p.Type() != fourd.TypeOtherInternalProcess {
+			t.Fatalf("the import runs in a process of type %v", p.Type())
+		}
+		p.Resume()
+		servertest.Eventually(t, "the import resumed", func() bool { return p.State() != fourd.StatePaused || isClosed(p.Ended()) })
+		p.Pause()
 	}
-	if n := getCollection(t, c, u, "/rest/Employee", "$top", "0").Count; n != 60000 {
+	if len(seen) < 3 || !slices.IsSorted(seen) || seen[0] != 0 {
+		t.Fatalf("progress seen: %v; want 0, then at least two increasing values", seen)
+	}
+	if p.Result() != nil {
+		t.Fatalf("import: %v", p.Result())
+	}
+	servertest.Eventually(t, "the indicator gone", func() bool { return importInfo() == nil })
+	if n := getCollection(t, c, u, "/rest/Employee", "$top", "0").Count; n != 1500 {
 		t.Fatalf("%d employees after the import", n)
+	}
+}
+
+func isClosed[T any](ch <-chan T) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

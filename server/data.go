@@ -140,7 +140,8 @@ func (s *Server) startDataProcesses(fillDemo bool) error {
 func (s *Server) startJob(name string, typ fourd.ProcessType, userInfo, sessionID string, fn func(*fourd.Process, *fourd.ProgressIndicator) error) (*fourd.Process, error) {
 	return s.Processes.Start(fourd.ProcessSpec{Name: name, Type: typ, SessionID: sessionID, Abortable: true},
 		func(p *fourd.Process) error {
-			pi := s.Progress.Start(userInfo, name, 0, true, p, sessionID)
+			// Listed in $info once the work calls Begin with its title and total.
+			pi := s.Progress.Prepare(userInfo, true, p, sessionID)
 			defer pi.Stop()
 			err := fn(p, pi)
 			switch {

@@ -41,10 +41,25 @@ func DemoModel() *fourd.Model {
 	return m
 }
 
-// demoBatch is the number of rows GenerateDemo inserts per transaction:
-// large enough that commits cost little, small enough that progress moves
-// and an abort is seen quickly.
-const demoBatch = 10_000
+// demoBatch is the most rows GenerateDemo inserts per transaction: large
+// enough that commits cost little, small enough that progress moves and an
+// abort is seen quickly. A small import uses batches of a tenth of a table
+// (at least demoMinBatch), so that its progress moves too.
+const (
+	demoBatch    = 10_000
+	demoMinBatch = 500
+)
+
+func demoBatchOf(rows int) int { return min(demoBatch, max(demoMinBatch, rows/10)) }
+
+// checkpoint honours, between two batches, an abort of ctx and, when ctx is
+// a process (a *fourd.Process), its pause and delay requests.
+func checkpoint(ctx context.Context) error {
+	if p, ok := ctx.(interface{ Checkpoint() error }); ok {
+		return p.Checkpoint()
+	}
+	return ctx.Err()
+}
 
 // demoSeed makes the demo data the same on every run, so that tests and
 // benchmarks see the same entities.
@@ -59,10 +74,13 @@ var demoSeed = [2]uint64{4, 0xD0}
 // 1955 to 2005; every employee works for a company, a few large ones and
 // many small ones. The data is the same on every run (a fixed seed).
 //
-// Rows are inserted 10,000 per transaction through prepared statements;
-// progress (which may be nil) counts rows, and ctx is checked between
-// batches (and interrupts the one running), so an aborted process stops
-// within one batch. The batches already committed stay.
+// Rows are inserted in batches of one transaction each (10,000 rows, or a
+// tenth of a small table) through prepared statements; progress (which may
+// be nil) counts rows, and ctx is checked between batches (and interrupts
+// the one running), so an aborted process stops within one batch; a
+// process's pause is honoured between batches. The batches already
+// committed stay: the server keeps the whole import all-or-nothing
+// (server.Server's Demo).
 func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progress *fourd.ProgressIndicator) error {
 	ct, et, err := demoTables(db)
 	if err != nil {
@@ -72,16 +90,18 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 		return errors.New("demo: negative size")
 	}
 	if progress != nil {
-		progress.SetTitle(fmt.Sprintf("Generating demo data: %d companies, %d employees", companies, employees))
-		progress.SetTotal(int64(companies + employees))
-		progress.Set(0)
+		progress.Begin(fmt.Sprintf("Generating demo data: %d companies, %d employees", companies, employees), int64(companies+employees))
 	}
 	r := rand.New(rand.NewPCG(demoSeed[0], demoSeed[1]))
 	now := db.Now().UnixMilli()
 
 	keys := make([]int64, 0, companies)
-	for done := 0; done < companies; done += demoBatch {
-		n := min(demoBatch, companies-done)
+	batch := demoBatchOf(companies)
+	for done := 0; done < companies; done += batch {
+		if err := checkpoint(ctx); err != nil {
+			return err
+		}
+		n := min(batch, companies-done)
 		err := db.write(ctx, func(tx *sql.Tx) error {
 			stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+ct.name+` ("name", "city", "country", "revenues", `+colTimestamp+`) VALUES (?, ?, ?, ?, ?) RETURNING "ID"`)
 			if err != nil {
@@ -124,11 +144,12 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 	zipf := rand.NewZipf(r, 1.2, 20, uint64(max(len(keys)-1, 0)))
 	lo := time.Date(1955, 1, 1, 0, 0, 0, 0, time.UTC)
 	days := int(time.Date(2005, 12, 31, 0, 0, 0, 0, time.UTC).Sub(lo).Hours() / 24)
-	for done := 0; done < employees; done += demoBatch {
-		if err := ctx.Err(); err != nil {
+	batch = demoBatchOf(employees)
+	for done := 0; done < employees; done += batch {
+		if err := checkpoint(ctx); err != nil {
 			return err
 		}
-		n := min(demoBatch, employees-done)
+		n := min(batch, employees-done)
 		err := db.write(ctx, func(tx *sql.Tx) error {
 			stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+et.name+` ("firstName", "lastName", "salary", "birthDate", "employer", `+colTimestamp+`) VALUES (?, ?, ?, ?, ?, ?)`)
 			if err != nil {

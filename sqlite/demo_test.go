@@ -29,7 +29,7 @@ func TestDemoModelRoundTrips(t *testing.T) {
 func TestGenerateDemo(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t, sqlite.DemoModel())
-	pi := fourd.NewProgress().Start(fourd.ProgressImport, "", 0, true, nil, "")
+	pi := fourd.NewProgress().Prepare(fourd.ProgressImport, true, nil, "")
 	defer pi.Stop()
 	if err := sqlite.GenerateDemo(ctx, db, 50, 2_000, pi); err != nil {
 		t.Fatal(err)

@@ -27,9 +27,7 @@ func (db *DB) Flush(ctx context.Context, progress *fourd.ProgressIndicator) erro
 		return err
 	}
 	if progress != nil {
-		progress.SetTitle("Flushing the data cache")
-		progress.Set(0)
-		progress.SetTotal(db.walFrames())
+		progress.Begin("Flushing the data cache", db.walFrames())
 	}
 	var busy, frames, copied int64
 	// On the writer connection: the checkpoint then never runs beside one of

@@ -52,18 +52,13 @@ func (db *DB) BuildIndex(ctx context.Context, dc *fourd.DataClass, attr string, 
 	case !t.wantsIndex(c):
 		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "%s.%s is not indexed in the model", dc.Name, attr)
 	}
-	if progress != nil {
-		progress.SetTitle("Indexing " + dc.Name + "." + attr)
-		progress.Set(0)
-	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var rows, last int64
 		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max("+t.rowCol+"), 0) FROM "+t.name).Scan(&rows, &last); err != nil {
 			return err
 		}
 		if progress != nil {
-			progress.Set(0)
-			progress.SetTotal((indexReadUnits + indexBuildUnits) * rows)
+			progress.Begin("Indexing "+dc.Name+"."+attr, (indexReadUnits+indexBuildUnits)*rows)
 		}
 		var done int64
 		for from := int64(0); from < last; from += indexBatch {

@@ -163,7 +163,7 @@ func TestBuildIndex(t *testing.T) {
 	}
 	emp := db.Model().DataClass("Employee")
 	t.Run("ProgressReachesTotal", func(t *testing.T) {
-		pi := fourd.NewProgress().Start(fourd.ProgressIndex, "", 0, true, nil, "")
+		pi := fourd.NewProgress().Prepare(fourd.ProgressIndex, true, nil, "")
 		defer pi.Stop()
 		if err := db.BuildIndex(ctx, emp, "lastName", pi); err != nil {
 			t.Fatal(err)
@@ -178,7 +178,7 @@ func TestBuildIndex(t *testing.T) {
 	t.Run("CancelStops", func(t *testing.T) {
 		p := fourd.ProcessSpec{Name: "Indexing", Type: fourd.TypeIndexingProcess, Abortable: true}.New(1, 1, time.Now(), nil)
 		p.Abort(fourd.ErrAborted)
-		pi := fourd.NewProgress().Start(fourd.ProgressIndex, "", 0, true, p, "")
+		pi := fourd.NewProgress().Prepare(fourd.ProgressIndex, true, p, "")
 		defer pi.Stop()
 		err := db.BuildIndex(p, emp, "salary", pi)
 		if !errors.Is(err, context.Canceled) {
@@ -243,7 +243,7 @@ func TestCancel(t *testing.T) {
 
 func TestFlush(t *testing.T) {
 	db := MustOpenFixture(t)
-	pi := fourd.NewProgress().Start(fourd.ProgressFlush, "", 0, true, nil, "")
+	pi := fourd.NewProgress().Prepare(fourd.ProgressFlush, true, nil, "")
 	defer pi.Stop()
 	if err := db.Flush(context.Background(), pi); err != nil {
 		t.Fatal(err)

@@ -60,6 +60,10 @@ const DefaultCost = 10
 // knows. Authenticate compares passwords of unknown users with it.
 const dummyHash = "$2a$10$AerAI0AUkZ1aHItNgCVB/.raBGI9YXWDaRVOWIYi2lm9/jlt7IstO"
 
+// compareHash is the one bcrypt comparison of Authenticate; tests replace
+// it to count comparisons and see their cost.
+var compareHash = bcrypt.CompareHashAndPassword
+
 // Store is the users directory kept in one file. It is safe for concurrent
 // use, and several Stores (in one process or several) may share the file.
 type Store struct {
@@ -255,7 +259,7 @@ func (s *Store) Authenticate(ctx context.Context, name, password string) (*fourd
 	if ok {
 		hash = []byte(r.Hash)
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !ok {
+	if err := compareHash(hash, []byte(password)); err != nil || !ok {
 		return nil, &fourd.Error{Code: fourd.EUNAUTHORIZED, ErrCode: fourd.ErrCodeBadCredentials, Message: fourd.MsgBadCredentials}
 	}
 	return r.user(), nil

@@ -94,24 +94,33 @@ func TestAuthenticateTime(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OKUnknownUserSpendsAComparison", func(t *testing.T) {
 		// Without the dummy comparison an unknown user would be answered in
-		// microseconds, thousands of times faster than a wrong password.
-		// Cost 6 keeps the test short; the minimum of a few runs resists noise.
+		// microseconds, thousands of times faster than a wrong password: every
+		// call must spend exactly one bcrypt comparison, at the Store's cost.
+		// (BenchmarkAuthenticate shows the times.)
 		s := MustOpen(t, usersPath(t))
 		s.Cost = 6
 		MustAdd(t, s, "alice", "password-a")
-		fastest := func(name string) time.Duration {
-			best := time.Duration(1 << 62)
-			for range 5 {
-				start := time.Now()
-				_, _ = s.Authenticate(ctx, name, "password-b")
-				best = min(best, time.Since(start))
+		var costs []int
+		restore := userfile.SetCompareHash(func(hash, password []byte) error {
+			c, err := bcrypt.Cost(hash)
+			if err != nil {
+				t.Errorf("compared with %q: %v", hash, err)
 			}
-			return best
-		}
-		_ = fastest("nobody") // the dummy hash at cost 6 is made once, on first use
-		wrong, unknown := fastest("alice"), fastest("nobody")
-		if unknown < wrong/2 || wrong < unknown/2 {
-			t.Errorf("wrong password %v, unknown user %v: the times differ by more than 2x", wrong, unknown)
+			costs = append(costs, c)
+			return bcrypt.CompareHashAndPassword(hash, password)
+		})
+		defer restore()
+		for _, tc := range []struct{ name, password string }{
+			{"alice", "password-b"},             // wrong password
+			{"nobody", "password-b"},            // unknown user
+			{"alice", strings.Repeat("x", 100)}, // longer than bcrypt reads
+			{"alice", "password-a"},             // right
+		} {
+			costs = costs[:0]
+			_, _ = s.Authenticate(ctx, tc.name, tc.password)
+			if len(costs) != 1 || costs[0] != 6 {
+				t.Errorf("%s: bcrypt comparisons at costs %v, want one at cost 6", tc.name, costs)
+			}
 		}
 	})
 }
