@@ -57,6 +57,7 @@ type Session struct {
 	userName   string
 	userID     string
 	privileges []string
+	directory  bool // the user logged in against the users directory
 	storage    Storage
 
 	lastActivity atomic.Int64 // Unix nanoseconds
@@ -81,7 +82,7 @@ func (s *Session) Successor(now time.Time) *Session {
 	n.IPAddress, n.UserAgent = s.IPAddress, s.UserAgent
 	n.MachineName, n.SystemUserName, n.HostType, n.PersistentID = s.MachineName, s.SystemUserName, s.HostType, s.PersistentID
 	s.mu.Lock()
-	n.userID, n.userName = s.userID, s.userName
+	n.userID, n.userName, n.directory = s.userID, s.userName, s.directory
 	n.privileges = append([]string(nil), s.privileges...)
 	s.mu.Unlock()
 	s.storage.Range(func(k string, v any) bool {
@@ -211,11 +212,31 @@ func (st *Storage) Range(f func(key string, value any) bool) {
 	st.m.Range(func(k, v any) bool { return f(k.(string), v) })
 }
 
-// SetUser records who the session belongs to.
+// SetUser records who the session belongs to. The user is not one of the
+// users directory's (see SetDirectoryUser).
 func (s *Session) SetUser(id, name string) {
 	s.mu.Lock()
-	s.userID, s.userName = id, name
+	s.userID, s.userName, s.directory = id, name, false
 	s.mu.Unlock()
+}
+
+// SetDirectoryUser records that the session belongs to a user of the
+// server's users directory (users.json), who logged in against it: the
+// server then follows that user's changes (a removed user's sessions end,
+// new privileges apply at the session's next request). A user that a Go
+// program's own authentify function logs in is set with SetUser.
+func (s *Session) SetDirectoryUser(id, name string) {
+	s.mu.Lock()
+	s.userID, s.userName, s.directory = id, name, true
+	s.mu.Unlock()
+}
+
+// DirectoryUser reports whether the session's user logged in against the
+// users directory (SetDirectoryUser).
+func (s *Session) DirectoryUser() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.directory
 }
 
 // Info returns the session's .info object (4D's Session info), read now.

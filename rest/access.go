@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/fourd/fourd"
@@ -14,7 +15,47 @@ import (
 // processes, the rule PostgreSQL, MySQL and MongoDB follow.
 
 // accessControl reports whether access is controlled.
-func (h *Handler) accessControl() bool { return h.Users != nil || h.Roles != nil }
+func (h *Handler) accessControl() bool { return h.Roles != nil || h.usersOn() }
+
+// AccessControl reports whether the handler controls access now: it has a
+// roles.json, or a users directory that exists or has existed while it
+// served.
+func (h *Handler) AccessControl() bool { return h.accessControl() }
+
+// FollowUser applies the users directory's changes to a session that
+// logged in against it, as its next request would (see followUser), and
+// reports whether the session ended. The server calls it for every logged
+// in session when the users file changes, so that a removed user's
+// sessions end even without a request.
+func (h *Handler) FollowUser(ctx context.Context, s *fourd.Session) (ended bool) {
+	return h.followUser(ctx, s)
+}
+
+// UsersPresence is implemented by a fourd.UserStore whose file may appear
+// while the server runs (*userfile.Store): the handler controls access
+// once Present has reported true. A UserStore without it is present.
+type UsersPresence interface {
+	// Present reports whether the users directory exists now.
+	Present() bool
+}
+
+// usersOn reports whether the handler has a users directory that exists,
+// or existed at some point while it served: access control, once on,
+// stays on until the server restarts, even if the file goes away (then
+// nobody can log in), so that deleting the file never opens the server.
+func (h *Handler) usersOn() bool {
+	if h.Users == nil {
+		return false
+	}
+	if h.usersSeen.Load() {
+		return true
+	}
+	if p, ok := h.Users.(UsersPresence); ok && !p.Present() {
+		return false
+	}
+	h.usersSeen.Store(true)
+	return true
+}
 
 // isAdmin reports whether the request's session holds the admin privilege.
 func isAdmin(r *http.Request) bool {

@@ -102,7 +102,14 @@ func (s *Selection) Len() int { return len(s.Rows) }
 // expanded) and an idle lifetime (0: the handler's). The session gets a new
 // ID and the answer a new cookie.
 func (c *Call) Login(user *fourd.User, privileges []string, lifetime time.Duration) error {
-	s, err := c.h.login(c.r.Context(), c.w, c.r, c.Session, user, privileges, lifetime)
+	return c.login(user, privileges, lifetime, false)
+}
+
+// login is Login; directory says the user is one of the users directory's
+// (fourd's own authentify), whose changes the session then follows.
+func (c *Call) login(user *fourd.User, privileges []string, lifetime time.Duration, directory bool) error {
+	s, err := c.h.login(c.r.Context(), c.w, c.r, c.Session, user, privileges, lifetime, directory)
+
 	if err != nil {
 		return err
 	}

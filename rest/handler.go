@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -26,7 +27,9 @@ type Handler struct {
 	Progress *fourd.Progress
 	// Jobs runs index builds and flushes for $index and $flush; may be nil.
 	Jobs Jobs
-	// Users is the users directory that logins check; nil: no login.
+	// Users is the users directory that logins check; nil: no login. When
+	// it implements UsersPresence, access control switches on as soon as
+	// the directory appears (fourd users add on a running server).
 	Users fourd.UserStore
 	// Roles is roles.json, which expands a user's roles and privileges;
 	// nil: privileges are taken as they are.
@@ -64,7 +67,8 @@ type Handler struct {
 	// another; a lock waits for the writes in flight.
 	lockGate sync.RWMutex
 
-	logins loginLimiter
+	logins    loginLimiter
+	usersSeen atomic.Bool // the users directory has existed: access control is on
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
 	// QueryTimeout is the time budget of a data request that reads

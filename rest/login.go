@@ -21,8 +21,9 @@ import (
 // before the login is worth nothing after it), sets its user name, user ID
 // and privileges, and its idle lifetime (at least 60 minutes, as in 4D).
 
-// login turns s into its successor, logged in as user.
-func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Request, s *fourd.Session, user *fourd.User, privileges []string, lifetime time.Duration) (*fourd.Session, error) {
+// login turns s into its successor, logged in as user; directory says the
+// user is one of the users directory's (fourd.Session.SetDirectoryUser).
+func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Request, s *fourd.Session, user *fourd.User, privileges []string, lifetime time.Duration, directory bool) (*fourd.Session, error) {
 	if s == nil {
 		return nil, errors.New("login without a session")
 	}
@@ -33,7 +34,11 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		lifetime = time.Hour // 4D: "values below 60 are raised to 60"
 	}
 	next := s.Successor(h.Now())
-	next.SetUser(user.ID, user.Name)
+	if directory {
+		next.SetDirectoryUser(user.ID, user.Name)
+	} else {
+		next.SetUser(user.ID, user.Name)
+	}
 	next.SetPrivileges(privileges)
 	next.SetIdleTimeout(lifetime)
 	err := h.Sessions.Replace(ctx, s, next)
@@ -73,12 +78,14 @@ func (h *Handler) privilegesOf(u *fourd.User) []string {
 	return h.Roles.Expand(u.Privileges, u.Privileges)
 }
 
+var errNoUsers = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
+
 // postDirectoryLogin serves POST /rest/$directory/login: {"result":true}
 // with a new session cookie, or {"result":false} (status 401) for wrong
 // credentials.
 func (h *Handler) postDirectoryLogin(w http.ResponseWriter, r *http.Request) error {
-	if h.Users == nil {
-		return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
+	if !h.usersOn() {
+		return errNoUsers
 	}
 	name, password := r.Header.Get("username-4D"), r.Header.Get("password-4D")
 	lifetime := time.Duration(0)
@@ -96,7 +103,7 @@ func (h *Handler) postDirectoryLogin(w http.ResponseWriter, r *http.Request) err
 	} else if err != nil {
 		return err
 	}
-	if _, err := h.login(r.Context(), w, r, RequestSession(r), user, h.privilegesOf(user), lifetime); err != nil {
+	if _, err := h.login(r.Context(), w, r, RequestSession(r), user, h.privilegesOf(user), lifetime, true); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"result":true}`))
@@ -128,8 +135,8 @@ func (h *Handler) postDirectoryLogout(w http.ResponseWriter, r *http.Request) er
 // [{"name":…,"password":…}] against the users directory and logs the
 // session in. It answers true or false, as 4D's examples do.
 func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
-	if h.Users == nil {
-		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownResource, "this server has no users directory (fourd users add creates one)")
+	if !h.usersOn() {
+		return nil, errNoUsers
 	}
 	// Clients send the user name as "name" (4D's own example) or as
 	// "username"; both are read, and a request with two different names
@@ -153,7 +160,7 @@ func (h *Handler) authentify(ctx context.Context, call *Call) (any, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	if err := call.Login(user, h.privilegesOf(user), 0); err != nil {
+	if err := call.login(user, h.privilegesOf(user), 0, true); err != nil {
 		return nil, err
 	}
 	return true, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/fourd/fourd"
@@ -46,7 +47,10 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session from another address")
 		}
 		if err == nil {
-			return s, h.Sessions.Touch(ctx, s, now)
+			if !h.followUser(ctx, s) {
+				return s, h.Sessions.Touch(ctx, s, now)
+			}
+			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session ended")
 		}
 		if fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			return nil, err
@@ -80,9 +84,67 @@ func isLogin(r *http.Request) bool {
 	return p == "/rest/$directory/login" || p == "/rest/$catalog/authentify"
 }
 
+// followUser applies the users directory's changes to a session logged in
+// against it (fourd.Session.DirectoryUser), at each of its requests: if its
+// user was removed (or removed and added again: another ID), the session
+// ends, with its processes, and the request goes on as a new guest; if the
+// user's privileges changed, the session gets the new ones now. 4D re-reads
+// a session's privileges the same way, per request. It reports whether the
+// session ended. The users file is read again only when it has changed
+// (userfile.Store compares its stamp), so the cost is a stat and a lookup.
+func (h *Handler) followUser(ctx context.Context, s *fourd.Session) (ended bool) {
+	if h.Users == nil || !s.DirectoryUser() {
+		return false
+	}
+	u, err := h.Users.User(ctx, s.UserName())
+	switch {
+	case fourd.ErrorCode(err) == fourd.ENOTFOUND || err == nil && u.ID != s.UserID():
+		h.Logger.Info("session ended: its user is no longer in the users directory", "session", s.ID, "user", s.UserName())
+		h.endSession(ctx, s.ID)
+		return true
+	case err != nil:
+		// A users file that no longer parses (a hand edit in progress)
+		// changes nothing: the session keeps what it had.
+		h.Logger.Warn("users directory unreadable: sessions keep their privileges", "err", err)
+		return false
+	}
+	if p := h.privilegesOf(u); !slices.Equal(p, s.GetPrivileges()) {
+		h.Logger.Info("session privileges changed with its user's", "session", s.ID, "user", u.Name, "privileges", p)
+		s.SetPrivileges(p)
+	}
+	return false
+}
+
+// endSession ends a session and its processes, through the admin action
+// when the handler has one (it does what dropping a session does).
+func (h *Handler) endSession(ctx context.Context, id string) {
+	if h.Admin != nil {
+		if err := h.Admin.DropSession(ctx, id); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			h.Logger.Warn("end session", "session", id, "err", err)
+		}
+		return
+	}
+	_ = h.Sessions.Delete(ctx, id)
+	h.Processes.AbortSession(id, fourd.ErrSessionEnded)
+}
+
 // setCookie sends the session cookie: 4DSID_<AppName>=<ID>; Path=/;
-// HttpOnly; SameSite=Strict, and Secure under TLS.
+// HttpOnly; SameSite=Strict, and Secure under TLS. It replaces a session
+// cookie set earlier in the same answer (a guest session made for a login
+// request, which the login then replaces): the answer carries one, the
+// right one, since clients that read the first would stay guests.
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, s *fourd.Session) {
+	prefix := h.CookieName() + "="
+	hdr := w.Header()
+	if old := hdr.Values("Set-Cookie"); len(old) > 0 {
+		kept := old[:0:0]
+		for _, c := range old {
+			if !strings.HasPrefix(c, prefix) {
+				kept = append(kept, c)
+			}
+		}
+		hdr["Set-Cookie"] = kept
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.CookieName(),
 		Value:    s.ID,

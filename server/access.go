@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/rest"
 	"github.com/fourd/fourd/userfile"
 )
 
@@ -20,9 +23,10 @@ const RolesFile = "roles.json"
 // not parse stops the server with a message naming its line: 4D would
 // start with protection off, fourd refuses (docs/decisions.md).
 func (s *Server) openAccess() error {
-	usersPath := filepath.Join(s.DataDir, userfile.FileName)
-	if userfile.Exists(usersPath) {
-		users, err := userfile.Open(usersPath)
+	if s.Users == nil {
+		// Opened even when the file is missing: access control switches on
+		// when it appears (fourd users add on a running server).
+		users, err := userfile.Open(filepath.Join(s.DataDir, userfile.FileName))
 		if err != nil {
 			return err
 		}
@@ -44,6 +48,98 @@ func (s *Server) openAccess() error {
 	return nil
 }
 
-// AccessControl reports whether the server controls access: users or
-// roles.json exist (4D's "controlled admin access mode").
-func (s *Server) AccessControl() bool { return s.Users != nil || s.Roles != nil }
+// AccessControl reports whether the server controls access (4D's
+// "controlled admin access mode"): it has a roles.json, or a users
+// directory that exists or has existed since Open. It switches on while the
+// server runs when the users file appears.
+func (s *Server) AccessControl() bool {
+	if s.handler != nil {
+		return s.handler.AccessControl()
+	}
+	if s.Roles != nil {
+		return true
+	}
+	p, ok := s.Users.(rest.UsersPresence)
+	return s.Users != nil && (!ok || p.Present())
+}
+
+// logAccess says at start whether access control is on, and warns when
+// roles.json forces a login that no user could make.
+func (s *Server) logAccess(ctx context.Context) {
+	users := -1
+	if s.Users != nil {
+		if list, err := s.Users.Users(ctx); err == nil {
+			users = len(list)
+			s.usersSig = usersSignature(list)
+		}
+	}
+	s.accessOn = s.AccessControl()
+	if s.accessOn {
+		s.Logger.Info("access control on: $activity, $info and the admin actions need the WebAdmin privilege",
+			"users", users, "roles", s.Roles != nil)
+	} else {
+		s.Logger.Info("access control off: $activity, $info and the admin actions are open to every client (fourd users add turns it on, also while the server runs)")
+	}
+	if s.Roles != nil && s.Roles.ForceLogin() && users == 0 && s.Functions.Lookup(rest.KindDataStore, "", "authentify") == nil {
+		s.Logger.Warn("roles.json sets forceLogin but no user can log in: every request but $catalog and the logins answers 401 (fourd users add creates a user)")
+	}
+}
+
+// WatchUsers looks at the users directory: it logs when access control
+// switches on (the users file appeared), and when the users changed it
+// makes every session logged in against the directory follow them (a
+// removed user's sessions end; see rest.Handler.FollowUser). The session
+// timer calls it every SweepInterval; tests call it directly. It walks the
+// sessions only when the users changed.
+func (s *Server) WatchUsers(ctx context.Context) {
+	if s.Users == nil || s.handler == nil {
+		return
+	}
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	list, err := s.Users.Users(ctx)
+	if err != nil {
+		s.Logger.Warn("users directory", "err", err)
+		return
+	}
+	if on := s.AccessControl(); on && !s.accessOn {
+		s.accessOn = true
+		s.Logger.Info("access control on: the users directory appeared", "users", len(list))
+	}
+	sig := usersSignature(list)
+	if sig == s.usersSig {
+		return
+	}
+	s.usersSig = sig
+	infos, err := s.Sessions.Sessions(ctx)
+	if err != nil {
+		s.Logger.Warn("list sessions", "err", err)
+		return
+	}
+	for _, info := range infos {
+		if info.UserID == "" || info.UserID == fourd.GuestUserID {
+			continue
+		}
+		if sess, err := s.Sessions.Session(ctx, info.ID); err == nil {
+			s.handler.FollowUser(ctx, sess)
+		}
+	}
+}
+
+// usersSignature sums up what sessions follow of the users: their IDs,
+// names and privileges.
+func usersSignature(list []fourd.User) string {
+	var b strings.Builder
+	b.WriteString("users:")
+	for _, u := range list {
+		b.WriteString(u.ID)
+		b.WriteByte(' ')
+		b.WriteString(u.Name)
+		for _, p := range u.Privileges {
+			b.WriteByte(' ')
+			b.WriteString(p)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

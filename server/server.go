@@ -161,6 +161,10 @@ type Server struct {
 	closeOnce       sync.Once
 	closeErr        error
 	opened          bool
+
+	watchMu  sync.Mutex // WatchUsers's state:
+	accessOn bool       // access control was on at the last look
+	usersSig string     // the users at the last look (usersSignature)
 }
 
 // New returns a server with the defaults set.
@@ -338,6 +342,7 @@ func (s *Server) Open() (err error) {
 		Observer:           s.Metrics,
 	}
 	s.handler.Init()
+	s.logAccess(context.Background())
 	s.httpServer = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: cmp.Or(s.HeaderTimeout, DefaultHeaderTimeout),

@@ -272,3 +272,49 @@ func TestOpen_Roles(t *testing.T) {
 		}
 	})
 }
+
+// TestOpen_LogsAccess checks what the start-up log says of access control:
+// off without users and roles.json, on with users, and a warning when
+// roles.json forces a login that no user can make.
+func TestOpen_LogsAccess(t *testing.T) {
+	const forceLogin = `{"privileges":[],"roles":[],"permissions":{"allowed":[]},"forceLogin":true}`
+	for _, tc := range []struct {
+		name  string
+		opts  []func(*server.Server)
+		roles string
+		want  []string
+		not   []string
+	}{
+		{name: "OKOff", want: []string{"access control off"}, not: []string{"forceLogin"}},
+		{name: "OKOnWithUsers", opts: []func(*server.Server){servertest.WithUser(t, "alice", "alice-secret-1", fourd.PrivilegeWebAdmin)},
+			want: []string{"access control on", "users=1"}, not: []string{"forceLogin"}},
+		{name: "OKWarnForceLoginWithoutUsers", roles: forceLogin,
+			want: []string{"access control on", "level=WARN", "forceLogin but no user can log in"}},
+		{name: "OKForceLoginWithUsers", roles: forceLogin, opts: []func(*server.Server){servertest.WithUser(t, "alice", "alice-secret-1")},
+			want: []string{"access control on"}, not: []string{"no user can log in"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := servertest.NewLogBuffer()
+			opts := append([]func(*server.Server){func(s *server.Server) {
+				s.Logger = logs.Logger()
+				if tc.roles != "" {
+					if err := os.WriteFile(filepath.Join(s.DataDir, server.RolesFile), []byte(tc.roles), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}}, tc.opts...)
+			servertest.MustOpenServer(t, opts...)
+			out := logs.String()
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("the log lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(out, n) {
+					t.Errorf("the log says %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+}

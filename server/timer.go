@@ -9,10 +9,11 @@ import (
 
 // startTimer starts the Internal timer process: every SweepInterval it
 // removes the sessions idle for their whole lifetime and ends their
-// processes. Between sweeps it shows state Delayed.
+// processes, and looks at the users directory (WatchUsers). Between sweeps it shows state Delayed.
 func (s *Server) startTimer() error {
 	return s.startTicking("Session timer", fourd.TypeInternalTimerProcess, s.SweepInterval, func(p *fourd.Process) {
 		s.ExpireSessions(p)
+		s.WatchUsers(p)
 	})
 }
 

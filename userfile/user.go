@@ -109,6 +109,14 @@ func Exists(path string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
+// Present reports whether the users file exists now (or cannot be
+// checked, which counts as existing, as for Exists). A server controls
+// access once it does: rest.UsersPresence.
+func (s *Store) Present() bool {
+	st, err := s.snapshot()
+	return err != nil || st.stamp != nil
+}
+
 // Path returns the users file's path.
 func (s *Store) Path() string { return s.path }
 

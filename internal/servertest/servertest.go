@@ -264,3 +264,33 @@ func EntitySets(tb testing.TB, srv *server.Server) int {
 	}
 	return len(list)
 }
+
+// LogBuffer collects a server's logs as text, for tests that check what
+// the server says; safe for concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// NewLogBuffer returns an empty LogBuffer.
+func NewLogBuffer() *LogBuffer { return &LogBuffer{} }
+
+// Write implements io.Writer.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// String returns everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// Logger returns a text logger, at debug level, writing into b.
+func (b *LogBuffer) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
