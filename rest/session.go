@@ -115,17 +115,11 @@ func (h *Handler) followUser(ctx context.Context, s *fourd.Session) (ended bool)
 	return false
 }
 
-// endSession ends a session and its processes, through the admin action
-// when the handler has one (it does what dropping a session does).
+// endSession ends a session for good: its processes, its entity sets.
 func (h *Handler) endSession(ctx context.Context, id string) {
-	if h.Admin != nil {
-		if err := h.Admin.DropSession(ctx, id); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
-			h.Logger.Warn("end session", "session", id, "err", err)
-		}
-		return
+	if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), id, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+		h.Logger.Warn("end session", "session", id, "err", err)
 	}
-	_ = h.Sessions.Delete(ctx, id)
-	h.Processes.AbortSession(id, fourd.ErrSessionEnded)
 }
 
 // setCookie sends the session cookie: 4DSID_<AppName>=<ID>; Path=/;
