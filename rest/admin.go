@@ -14,8 +14,8 @@ import (
 // admin-only (401, errCode 9013, under access control):
 //
 //	POST /rest/$process/abort   {"ID": 123456}         ABORT PROCESS BY ID
-//	POST /rest/$process/pause   {"number": 12}         PAUSE PROCESS
-//	POST /rest/$process/resume  {"number": 12}         RESUME PROCESS
+//	POST /rest/$process/pause   {"number": 12}         PAUSE PROCESS (or {"ID": 123456})
+//	POST /rest/$process/resume  {"number": 12}         RESUME PROCESS (or {"ID": 123456})
 //	POST /rest/$session/drop    {"sessionID": "…"}     end a session
 //	POST /rest/$process/abort?$match=<filter>          abort every process the filter selects
 //
@@ -33,6 +33,10 @@ type AdminActions interface {
 	PauseProcess(number int) error
 	// ResumeProcess resumes the process with that number.
 	ResumeProcess(number int) error
+	// PauseProcessByID pauses the process with that unique ID.
+	PauseProcessByID(id int64) error
+	// ResumeProcessByID resumes the process with that unique ID.
+	ResumeProcessByID(id int64) error
 	// DropSession ends a session as fourd.EndSession does: it is
 	// removed, its processes aborted and its entity sets released.
 	DropSession(ctx context.Context, id string) error
@@ -96,41 +100,49 @@ func (h *Handler) postProcessAbort(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// processNumber reads {"number": N}.
-func processNumber(r *http.Request) (int, error) {
+// processRef reads {"number": N} or {"ID": N}: a process named by its
+// number (4D's PAUSE PROCESS takes one) or by its unique ID, which is never
+// reused (what fourd's CLI sends).
+func processRef(r *http.Request) (number *int, id *int64, err error) {
 	var in struct {
-		Number *int `json:"number"`
+		Number *int   `json:"number"`
+		ID     *int64 `json:"ID"`
 	}
-	const example = `{"number": 12}`
+	const example = `{"number": 12} or {"ID": 123456}`
 	if err := readAdminBody(r, &in, example); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	if in.Number == nil {
-		return 0, badParam("give the process number, as in %s", example)
+	if (in.Number == nil) == (in.ID == nil) {
+		return nil, nil, badParam("give the process number or its unique ID, as in %s", example)
 	}
-	return *in.Number, nil
+	return in.Number, in.ID, nil
 }
 
-// postProcessPause serves POST /rest/$process/pause {"number": N}.
+// postProcessPause serves POST /rest/$process/pause {"number": N} or {"ID": N}.
 func (h *Handler) postProcessPause(w http.ResponseWriter, r *http.Request) error {
-	return h.processAction(w, r, func(a AdminActions, n int) error { return a.PauseProcess(n) })
+	return h.processAction(w, r, AdminActions.PauseProcess, AdminActions.PauseProcessByID)
 }
 
-// postProcessResume serves POST /rest/$process/resume {"number": N}.
+// postProcessResume serves POST /rest/$process/resume {"number": N} or {"ID": N}.
 func (h *Handler) postProcessResume(w http.ResponseWriter, r *http.Request) error {
-	return h.processAction(w, r, func(a AdminActions, n int) error { return a.ResumeProcess(n) })
+	return h.processAction(w, r, AdminActions.ResumeProcess, AdminActions.ResumeProcessByID)
 }
 
-func (h *Handler) processAction(w http.ResponseWriter, r *http.Request, f func(AdminActions, int) error) error {
+func (h *Handler) processAction(w http.ResponseWriter, r *http.Request, byNumber func(AdminActions, int) error, byID func(AdminActions, int64) error) error {
 	a, err := h.admin()
 	if err != nil {
 		return err
 	}
-	n, err := processNumber(r)
+	n, id, err := processRef(r)
 	if err != nil {
 		return err
 	}
-	if err := f(a, n); err != nil {
+	if n != nil {
+		err = byNumber(a, *n)
+	} else {
+		err = byID(a, *id)
+	}
+	if err != nil {
 		return err
 	}
 	writeOK(w)

@@ -277,6 +277,33 @@ func (c *Client) ResumeProcess(ctx context.Context, number int) error {
 	return err
 }
 
+// PauseProcessByID calls POST /rest/$process/pause with the process's
+// unique ID.
+func (c *Client) PauseProcessByID(ctx context.Context, id int64) error {
+	body, _ := json.Marshal(map[string]int64{"ID": id})
+	_, err := c.post(ctx, "/rest/$process/pause", body)
+	return err
+}
+
+// ResumeProcessByID calls POST /rest/$process/resume with the process's
+// unique ID.
+func (c *Client) ResumeProcessByID(ctx context.Context, id int64) error {
+	body, _ := json.Marshal(map[string]int64{"ID": id})
+	_, err := c.post(ctx, "/rest/$process/resume", body)
+	return err
+}
+
+// Logout calls POST /rest/$directory/logout: the server ends the client's
+// session (its processes, its entity sets). A client that made no call yet
+// has no session, and Logout does nothing.
+func (c *Client) Logout(ctx context.Context) error {
+	if c.OwnSessionID() == "" {
+		return nil
+	}
+	_, err := c.post(ctx, "/rest/$directory/logout", nil)
+	return err
+}
+
 // DropSession calls POST /rest/$session/drop: the server ends the session,
 // aborts its processes and releases its entity sets.
 func (c *Client) DropSession(ctx context.Context, sessionID string) error {

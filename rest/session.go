@@ -117,7 +117,7 @@ func (h *Handler) followUser(ctx context.Context, s *fourd.Session) (ended bool)
 
 // endSession ends a session for good: its processes, its entity sets.
 func (h *Handler) endSession(ctx context.Context, id string) {
-	if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), id, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
+	if _, _, err := fourd.EndSession(ctx, h.Sessions, h.Processes, h.entitySets(), h.Locks, id, fourd.ErrSessionEnded); err != nil && fourd.ErrorCode(err) != fourd.ENOTFOUND {
 		h.Logger.Warn("end session", "session", id, "err", err)
 	}
 }

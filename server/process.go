@@ -94,6 +94,28 @@ func (s *Server) ResumeProcess(number int) error {
 	return nil
 }
 
+// PauseProcessByID is PauseProcess for the process with that unique ID:
+// unlike a number, an ID is never reused, so it cannot hit a process that
+// started after the caller looked.
+func (s *Server) PauseProcessByID(id int64) error {
+	p, err := s.controllable(s.Processes.ProcessByID(id), "paused", "with ID "+itoa(id))
+	if err != nil {
+		return err
+	}
+	p.Pause()
+	return nil
+}
+
+// ResumeProcessByID is ResumeProcess for the process with that unique ID.
+func (s *Server) ResumeProcessByID(id int64) error {
+	p, err := s.controllable(s.Processes.ProcessByID(id), "resumed", "with ID "+itoa(id))
+	if err != nil {
+		return err
+	}
+	p.Resume()
+	return nil
+}
+
 // AbortProcessByID aborts the process with that unique ID (4D's ABORT
 // PROCESS BY ID): its context is cancelled, so the work under it stops, and
 // it ends with state Aborted. It does not wait; <-p.Ended() does.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"sort"
 	"strconv"
 	"text/tabwriter"
@@ -20,50 +18,54 @@ import (
 // by default, the raw JSON result with --json.
 func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("activity", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	co := connFlags(fs, 10*time.Second)
 	sessionID := fs.String("session", "", "only this session's processes and the session itself")
 	processesOnly := fs.Bool("processes-only", false, "only the processes (options 1)")
 	sessionsOnly := fs.Bool("sessions-only", false, "only the sessions (options 2)")
 	asJSON := fs.Bool("json", false, "print the raw JSON result of $activity")
 	filterText := fs.String("filter", "", `only what the filter selects, e.g. "type=-13 NOT user=admin age>=30s" (docs/operations.md)`)
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
-	lo := loginFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *processesOnly && *sessionsOnly {
-		return &exitError{code: 2, msg: "activity: --processes-only and --sessions-only exclude each other"}
+	return showActivity(ctx, co, *sessionID, *filterText, *processesOnly, *sessionsOnly, *asJSON, stdout)
+}
+
+// showActivity fetches and prints Process activity for activity and
+// sessions list.
+func showActivity(ctx context.Context, co *connOptions, sessionID, filter string, processesOnly, sessionsOnly, asJSON bool, stdout io.Writer) error {
+	if processesOnly && sessionsOnly {
+		return &exitError{code: 2, msg: co.cmd + ": --processes-only and --sessions-only exclude each other"}
 	}
 	opts := fourd.ProcessesAndSessions
 	switch {
-	case *processesOnly:
+	case processesOnly:
 		opts = fourd.ProcessesOnly
-	case *sessionsOnly:
+	case sessionsOnly:
 		opts = fourd.SessionsOnly
 	}
-	if err := checkFilter(*filterText, opts); err != nil {
+	if err := checkFilter(filter, opts); err != nil {
 		return err
 	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
+	c, err := co.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
+	defer c.close()
 	// --json prints exactly the result for the options asked. The table
 	// asks for the sessions too when it shows processes only, so that each
 	// process's SESSION USER can be named.
 	fetch := opts
-	if !*asJSON && opts == fourd.ProcessesOnly {
+	if !asJSON && opts == fourd.ProcessesOnly {
 		fetch = fourd.ProcessesAndSessions
 	}
-	a, err := client.ActivityMatch(ctx, *sessionID, fetch, *filterText)
+	a, err := c.ActivityMatch(c.ctx, sessionID, fetch, filter)
 	if err != nil {
-		return describeCallError(client.URL(), err)
+		return c.fail(err)
 	}
 	if a == nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("no session %q on %s", *sessionID, client.URL())}
+		return &exitError{code: 1, msg: fmt.Sprintf("no session %q on %s", sessionID, c.URL())}
 	}
-	if *asJSON {
+	if asJSON {
 		b, _ := a.MarshalJSON()
 		_, err := fmt.Fprintf(stdout, "%s\n", b)
 		return err
@@ -71,25 +73,7 @@ func runActivity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if opts == fourd.ProcessesOnly {
 		a.Sessions = nil // each process keeps its Session
 	}
-	return renderActivity(stdout, a, time.Now())
-}
-
-const defaultServerAddr = "127.0.0.1:8080"
-
-// describeCallError says plainly what went wrong reaching the server.
-func describeCallError(serverURL string, err error) error {
-	var fe *fourd.Error
-	var ue *url.Error
-	var ne net.Error
-	switch {
-	case errors.As(err, &fe):
-		return &exitError{code: 1, msg: fmt.Sprintf("%s answered: %s", serverURL, fe.Message)}
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &exitError{code: 1, msg: fmt.Sprintf("%s did not answer in time", serverURL)}
-	case errors.As(err, &ue):
-		return &exitError{code: 1, msg: fmt.Sprintf("cannot reach the server at %s: %v (is 'fourd serve' running there?)", serverURL, rootCause(ue.Err))}
-	}
-	return &exitError{code: 1, msg: err.Error()}
+	return renderActivity(stdout, a, time.Now(), c.OwnSessionID())
 }
 
 func rootCause(err error) error {
@@ -102,18 +86,36 @@ func rootCause(err error) error {
 	}
 }
 
+// ownMark marks the command's own session (self) in the tables, and
+// ownNote explains the mark under them.
+const (
+	ownMark = "*"
+	ownNote = "* this command's own session: it ends when the command exits"
+)
+
 // renderActivity writes the activity as two aligned tables, processes by
-// number and sessions oldest first. Running time is counted up to now.
-func renderActivity(w io.Writer, a *fourd.Activity, now time.Time) error {
+// number and sessions oldest first. A process is named first by its unique
+// ID, which every command that acts on a process takes (fourd kill, pause,
+// resume). Running time is counted up to now. self, the command's own
+// session, is marked.
+func renderActivity(w io.Writer, a *fourd.Activity, now time.Time, self string) error {
+	marked := false
+	mark := func(id, label string) string {
+		if self != "" && id == self && label != "-" {
+			marked = true
+			return label + ownMark
+		}
+		return label
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if a.Processes != nil {
 		procs := append([]fourd.ProcessInfo(nil), a.Processes...)
 		sort.Slice(procs, func(i, j int) bool { return procs[i].Number < procs[j].Number })
 		fmt.Fprintf(tw, "PROCESSES (%d)\n", len(procs))
-		fmt.Fprintln(tw, "NUM\tID\tTYPE\tNAME\tSTATE\tSESSION USER\tRUNNING\tCPU TIME\tCPU")
+		fmt.Fprintln(tw, "ID\tNUM\tTYPE\tNAME\tSTATE\tSESSION USER\tRUNNING\tCPU TIME\tCPU")
 		for _, p := range procs {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				p.Number, p.ID, p.Type, orDash(p.Name), p.State, sessionUser(p, a),
+				p.ID, p.Number, p.Type, orDash(p.Name), p.State, mark(p.SessionID, sessionUser(p, a)),
 				formatDuration(now.Sub(p.CreationDateTime)), formatSeconds(p.CPUTime), formatPercent(p.CPUUsage))
 		}
 	}
@@ -127,10 +129,13 @@ func renderActivity(w io.Writer, a *fourd.Activity, now time.Time) error {
 		fmt.Fprintln(tw, "ID\tTYPE\tUSER\tIP ADDRESS\tAGE\tIDLE\tEXPIRES IN\tPROCESSES")
 		for _, s := range sessions {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				s.ID, s.Type, userLabel(s), orDash(s.IPAddress),
+				s.ID, s.Type, mark(s.ID, userLabel(s)), orDash(s.IPAddress),
 				formatDuration(now.Sub(s.CreationDateTime)), formatDuration(now.Sub(s.LastActivity)),
 				expiresIn(s, now), processCount(a, s.ID))
 		}
+	}
+	if marked {
+		fmt.Fprintf(tw, "\n%s\n", ownNote)
 	}
 	return tw.Flush()
 }

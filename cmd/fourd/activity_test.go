@@ -92,7 +92,7 @@ func TestRenderActivity(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := renderActivity(&out, tt.make(), now); err != nil {
+			if err := renderActivity(&out, tt.make(), now, "3C81A8D7AFE64C2E9CCFFCDC35DC52F5"); err != nil { // the guest: the command's own session
 				t.Fatal(err)
 			}
 			checkGolden(t, tt.golden, out.Bytes())
@@ -186,18 +186,18 @@ func TestActivity(t *testing.T) {
 		}
 		lines := strings.Split(stdout, "\n")
 		// the internal processes and the CLI's request, then 2 sessions
-		// (stored procedure, the CLI's own).
+		// (stored procedure, the CLI's own, marked), then the mark's note.
 		n := servertest.InternalProcesses + 1
-		want := map[int]string{0: fmt.Sprintf("PROCESSES (%d)", n), n + 2: "", n + 3: "SESSIONS (2)", n + 7: ""}
-		if len(lines) != n+8 {
-			t.Fatalf("%d lines, want %d:\n%s", len(lines), n+8, stdout)
+		want := map[int]string{0: fmt.Sprintf("PROCESSES (%d)", n), n + 2: "", n + 3: "SESSIONS (2)", n + 7: "", n + 8: ownNote, n + 9: ""}
+		if len(lines) != n+10 {
+			t.Fatalf("%d lines, want %d:\n%s", len(lines), n+10, stdout)
 		}
 		for i, w := range want {
 			if lines[i] != w {
 				t.Errorf("line %d = %q, want %q", i, lines[i], w)
 			}
 		}
-		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"NUM", "ID", "TYPE", "NAME", "STATE", "SESSION", "USER", "RUNNING", "CPU", "TIME", "CPU"}) {
+		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"ID", "NUM", "TYPE", "NAME", "STATE", "SESSION", "USER", "RUNNING", "CPU", "TIME", "CPU"}) {
 			t.Errorf("process header %q", lines[1])
 		}
 	})
@@ -244,16 +244,16 @@ func TestActivity(t *testing.T) {
 	})
 	t.Run("ErrUnexpectedArgument", func(t *testing.T) {
 		_, _, err := runCmd(t, "activity", "--server", srv.URL(), "extra")
-		wantExit(t, err, 2, `fourd activity: unexpected argument "extra"`)
+		wantExit(t, err, 2, `activity: unexpected argument "extra" (fourd activity -h shows the usage)`)
 	})
 	t.Run("ErrBadServerURL", func(t *testing.T) {
 		_, _, err := runCmd(t, "activity", "--server", "localhost:8080")
-		wantExit(t, err, 2, `server URL "localhost:8080": want http://host:port or https://host:port`)
+		wantExit(t, err, 2, `activity: --server "localhost:8080": give the server's base URL, as in http://127.0.0.1:8080`)
 	})
-	t.Run("ErrServerAnswersError", func(t *testing.T) {
-		// An error answer is reported with the envelope's message.
-		_, _, err := runCmd(t, "activity", "--server", srv.URL()+"/rest/$nope")
-		wantExit(t, err, 1, srv.URL()+`/rest/$nope answered: unknown REST resource "/rest/$nope/rest/$activity"`)
+	t.Run("ErrServerURLWithPath", func(t *testing.T) {
+		// http://host:port/rest would make every call ask for /rest/rest/...
+		_, _, err := runCmd(t, "activity", "--server", srv.URL()+"/rest")
+		wantExit(t, err, 2, `activity: --server "`+srv.URL()+`/rest": give the server's base URL without a path, as in `+srv.URL())
 	})
 }
 

@@ -43,7 +43,7 @@ func TestKill(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
-		if want := "aborted process with ID " + id + "\n"; stdout != want {
+		if want := "aborted process " + id + "\n"; stdout != want {
 			t.Errorf("stdout %q, want %q", stdout, want)
 		}
 		servertest.Receive(t, "the process to end", p.Ended())
@@ -59,9 +59,9 @@ func TestKill(t *testing.T) {
 		}
 		servertest.Receive(t, "the process to end", p.Ended())
 	})
-	t.Run("OKPauseResume", func(t *testing.T) {
+	t.Run("OKPauseResumeByID", func(t *testing.T) {
 		p := servertest.Blocked(t, srv)
-		n := strconv.Itoa(p.Number())
+		n := strconv.FormatInt(p.ID(), 10) // the unique ID, as kill takes
 		stdout, _, err := withStdin(t, alicePassword+"\n", "pause", n, "--server", srv.URL(), "--user", "alice", "--password-stdin")
 		if err != nil || stdout != "paused process "+n+"\n" {
 			t.Fatalf("pause: %v %q", err, stdout)
@@ -93,9 +93,9 @@ func TestKill(t *testing.T) {
 	})
 	t.Run("ErrUsage", func(t *testing.T) {
 		_, _, err := runCmd(t, "kill", "--server", srv.URL(), "abc")
-		wantExit(t, err, 2, `kill: "abc": the processID is a positive integer`)
+		wantExit(t, err, 2, `kill: "abc": the process ID is a positive integer (the ID column of fourd activity)`)
 		_, _, err = runCmd(t, "kill", "--server", srv.URL())
-		wantExit(t, err, 2, "fourd kill: missing processID; usage: fourd kill processID [--server URL] [--user NAME [--password-stdin]]")
+		wantExit(t, err, 2, "kill: missing processID; usage: fourd kill processID [--server URL] [--user NAME [--password-stdin]] [--timeout D]")
 		_, _, err = withStdin(t, "x\n", "kill", "--server", srv.URL(), "--password-stdin", "12")
 		wantExit(t, err, 2, "kill: --password-stdin needs --user")
 	})
@@ -123,8 +123,8 @@ func TestSessionsDrop(t *testing.T) {
 	}
 	_, _, err = runCmd(t, "sessions")
 	wantExit(t, err, 2, "")
-	_, _, err = runCmd(t, "sessions", "show")
-	wantExit(t, err, 2, `sessions: unknown command "show"`)
+	_, _, err = runCmd(t, "sessions", "frobnicate")
+	wantExit(t, err, 2, `sessions: unknown command "frobnicate" (fourd sessions -h lists them)`)
 }
 
 func TestActivityAndInfoLogin(t *testing.T) {

@@ -8,38 +8,36 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/rest"
 )
 
 // runIndex asks a running server to build an index (fourd index
 // Employee.lastName) and shows its progress until it is done.
 func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("index", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	co := connFlags(fs, 0)
+	synopsis := "DataClass.attribute [--server URL] [--user NAME [--password-stdin]] [--timeout D]"
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fourd index [--server URL] DataClass.attribute")
+		fmt.Fprintf(stderr, "usage: fourd index %s\n", synopsis)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{code: 2}
-	}
-	dc, attr, ok := strings.Cut(fs.Arg(0), ".")
-	if !ok || dc == "" || attr == "" {
-		return &exitError{code: 2, msg: fmt.Sprintf("index: %q: name the attribute as DataClass.attribute", fs.Arg(0))}
-	}
-	client, err := rest.NewClient(*serverURL, nil)
+	pos, err := parseUsersFlags(fs, args, synopsis)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+		return err
 	}
-	err = withProgress(ctx, client, stderr, fourd.ProgressIndex, func(ctx context.Context) error {
-		return client.BuildIndex(ctx, dc, attr)
+	dc, attr, ok := strings.Cut(pos[0], ".")
+	if !ok || dc == "" || attr == "" {
+		return &exitError{code: 2, msg: fmt.Sprintf("index: %q: name the attribute as DataClass.attribute", pos[0])}
+	}
+	c, err := co.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	err = withProgress(c, stderr, fourd.ProgressIndex, func(ctx context.Context) error {
+		return c.BuildIndex(ctx, dc, attr)
 	})
 	if err != nil {
-		return describeCallError(client.URL(), err)
+		return c.fail(err)
 	}
 	fmt.Fprintf(stdout, "index of %s.%s built\n", dc, attr)
 	return nil
@@ -48,16 +46,17 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // runFlush asks a running server to write its cache to disk now.
 func runFlush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flush", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
+	co := connFlags(fs, 0)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	client, err := rest.NewClient(*serverURL, nil)
+	c, err := co.connect(ctx)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+		return err
 	}
-	if err := withProgress(ctx, client, stderr, fourd.ProgressFlush, client.Flush); err != nil {
-		return describeCallError(client.URL(), err)
+	defer c.close()
+	if err := withProgress(c, stderr, fourd.ProgressFlush, c.Flush); err != nil {
+		return c.fail(err)
 	}
 	fmt.Fprintln(stdout, "cache flushed")
 	return nil
@@ -65,12 +64,9 @@ func runFlush(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // withProgress runs call and, while it runs, draws on w a progress bar of
 // the server's progress indicator named userInfo, read from $info every
-// 200 ms with a second client (a session of its own).
-func withProgress(ctx context.Context, client *rest.Client, w io.Writer, userInfo string, call func(context.Context) error) error {
-	watcher, err := rest.NewClient(client.URL(), nil)
-	if err != nil {
-		return err
-	}
+// 200 ms in the same session.
+func withProgress(c *conn, w io.Writer, userInfo string, call func(context.Context) error) error {
+	ctx := c.ctx
 	done := make(chan error, 1)
 	go func() { done <- call(ctx) }()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -84,7 +80,7 @@ func withProgress(ctx context.Context, client *rest.Client, w io.Writer, userInf
 			}
 			return err
 		case <-tick.C:
-			info, err := watcher.Info(ctx)
+			info, err := c.Info(ctx)
 			if err != nil {
 				continue // the bar is a courtesy; the call says how it ended
 			}

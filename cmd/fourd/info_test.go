@@ -26,7 +26,7 @@ func TestRenderInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := renderInfo(&out, &info, now); err != nil {
+	if err := renderInfo(&out, &info, now, "6657ABBCEE7C3B4089C20D8995851E30"); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "info.golden", out.Bytes())

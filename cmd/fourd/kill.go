@@ -12,6 +12,11 @@ import (
 	"github.com/fourd/fourd/rest"
 )
 
+// Every command that acts on a process names it by its unique ID, the
+// first column of fourd activity: a process number is reused as soon as
+// its process ends, an ID never is, so a command given an ID read a
+// moment ago cannot hit another process.
+
 // runKill aborts a process of a running server by its unique ID (4D's
 // ABORT PROCESS BY ID): fourd kill 123456.
 func runKill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,53 +25,48 @@ func runKill(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return runKillFilter(ctx, args, stdout, stderr)
 		}
 	}
-	return runProcessAction(ctx, "kill", "processID", "aborted process with ID %d\n", args, stdout, stderr,
-		func(ctx context.Context, c *rest.Client, n int64) error { return c.AbortProcess(ctx, n) })
+	return runProcessAction(ctx, "kill", "aborted process %d\n", args, stdout, stderr, (*rest.Client).AbortProcess)
 }
 
-// runPause pauses a process of a running server by its number (4D's PAUSE
-// PROCESS): fourd pause 12.
+// runPause pauses a process of a running server by its unique ID (4D's
+// PAUSE PROCESS): fourd pause 123456.
 func runPause(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runProcessAction(ctx, "pause", "number", "paused process %d\n", args, stdout, stderr,
-		func(ctx context.Context, c *rest.Client, n int64) error { return c.PauseProcess(ctx, int(n)) })
+	return runProcessAction(ctx, "pause", "paused process %d\n", args, stdout, stderr, (*rest.Client).PauseProcessByID)
 }
 
-// runResume resumes a paused process of a running server by its number
-// (4D's RESUME PROCESS): fourd resume 12.
+// runResume resumes a paused process of a running server by its unique ID
+// (4D's RESUME PROCESS): fourd resume 123456.
 func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runProcessAction(ctx, "resume", "number", "resumed process %d\n", args, stdout, stderr,
-		func(ctx context.Context, c *rest.Client, n int64) error { return c.ResumeProcess(ctx, int(n)) })
+	return runProcessAction(ctx, "resume", "resumed process %d\n", args, stdout, stderr, (*rest.Client).ResumeProcessByID)
 }
 
-// runProcessAction runs an admin action on one process named by a number.
-func runProcessAction(ctx context.Context, name, argName, done string, args []string, stdout, stderr io.Writer,
-	call func(context.Context, *rest.Client, int64) error) error {
+// runProcessAction runs an admin action on one process named by its ID.
+func runProcessAction(ctx context.Context, name, done string, args []string, stdout, stderr io.Writer,
+	call func(*rest.Client, context.Context, int64) error) error {
 	fs := newFlagSet(name, stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
-	lo := loginFlags(fs)
-	synopsis := argName + " [--server URL] [--user NAME [--password-stdin]]"
+	co := connFlags(fs, 10*time.Second)
+	synopsis := "processID [--server URL] [--user NAME [--password-stdin]] [--timeout D]"
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: fourd %s %s\n", name, synopsis)
+		fmt.Fprintf(stderr, "usage: fourd %s %s\n\nprocessID is the process's unique ID, the first column of fourd activity.\n\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	pos, err := parseUsersFlags(fs, args, synopsis)
 	if err != nil {
 		return err
 	}
-	n, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || n <= 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("%s: %q: the %s is a positive integer", name, pos[0], argName)}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: %q: the process ID is a positive integer (the ID column of fourd activity)", name, pos[0])}
 	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
+	c, err := co.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	if err := call(ctx, client, n); err != nil {
-		return describeCallError(client.URL(), err)
+	defer c.close()
+	if err := call(c.Client, c.ctx, id); err != nil {
+		return c.fail(err)
 	}
-	_, err = fmt.Fprintf(stdout, done, n)
+	_, err = fmt.Fprintf(stdout, done, id)
 	return err
 }
 
@@ -76,11 +76,9 @@ func runProcessAction(ctx context.Context, name, argName, done string, args []st
 // aborted.
 func runKillFilter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("kill", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	co := connFlags(fs, 10*time.Second)
 	filterText := fs.String("filter", "", `abort every process the filter selects, e.g. "type=-13 age>=5m" (docs/operations.md)`)
 	dryRun := fs.Bool("dry-run", false, "list the processes the filter selects; abort nothing")
-	lo := loginFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -90,15 +88,16 @@ func runKillFilter(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if strings.TrimSpace(*filterText) == "" {
 		return &exitError{code: 2, msg: "kill: --filter is empty; it would abort every process"}
 	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
+	c, err := co.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
+	defer c.close()
+	client, ctx := c.Client, c.ctx
 	if *dryRun {
 		a, err := client.ActivityMatch(ctx, "", fourd.ProcessesAndSessions, *filterText)
 		if err != nil {
-			return describeCallError(client.URL(), err)
+			return c.fail(err)
 		}
 		a.Sessions = nil
 		// As the server's abort would: not the permanent internal
@@ -115,7 +114,7 @@ func runKillFilter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if a.Processes == nil {
 			a.Processes = []fourd.ProcessInfo{}
 		}
-		if err := renderActivity(stdout, a, time.Now()); err != nil {
+		if err := renderActivity(stdout, a, time.Now(), ""); err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(stdout, "would abort %d processes (dry run)\n", len(a.Processes))
@@ -123,10 +122,10 @@ func runKillFilter(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	ids, err := client.AbortMatching(ctx, *filterText)
 	if err != nil {
-		return describeCallError(client.URL(), err)
+		return c.fail(err)
 	}
 	for _, id := range ids {
-		fmt.Fprintf(stdout, "aborted process with ID %d\n", id)
+		fmt.Fprintf(stdout, "aborted process %d\n", id)
 	}
 	_, err = fmt.Fprintf(stdout, "aborted %d processes\n", len(ids))
 	return err

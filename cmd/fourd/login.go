@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
 	"golang.org/x/term"
 
@@ -28,7 +26,7 @@ type loginOptions struct {
 // loginFlags adds --user and --password-stdin to fs.
 func loginFlags(fs *flag.FlagSet) *loginOptions {
 	return &loginOptions{
-		cmd:           strings.TrimPrefix(fs.Name(), "fourd "),
+		cmd:           fs.Name(),
 		stderr:        fs.Output(),
 		user:          fs.String("user", env("FOURD_USER", ""), "log in as this user before the call (env FOURD_USER)"),
 		passwordStdin: fs.Bool("password-stdin", false, "read the password from the first line of standard input (else env FOURD_PASSWORD, else the terminal)"),
@@ -80,19 +78,4 @@ func (o *loginOptions) readTerminal() (string, error) {
 		return "", &exitError{code: 1, msg: fmt.Sprintf("%s: read the password: %v", o.cmd, err)}
 	}
 	return string(p), nil
-}
-
-// connect makes a client of serverURL, bounds the call by timeout and logs
-// the client in as the login flags say. The caller must call cancel.
-func connect(ctx context.Context, serverURL string, timeout time.Duration, o *loginOptions) (*rest.Client, context.Context, context.CancelFunc, error) {
-	client, err := rest.NewClient(serverURL, nil)
-	if err != nil {
-		return nil, nil, nil, &exitError{code: 2, msg: err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	if err := o.login(ctx, client); err != nil {
-		cancel()
-		return nil, nil, nil, err
-	}
-	return client, ctx, cancel, nil
 }

@@ -3,14 +3,18 @@
 //	fourd serve    [--addr 127.0.0.1:8080] [--data ./fourd-data] [--app-name fourd] ...
 //	fourd activity [--server URL] [--session ID] [--processes-only|--sessions-only] [--json]
 //	fourd info     [--server URL] [--json]
-//	fourd index    [--server URL] DataClass.attribute
-//	fourd flush    [--server URL]
+//	fourd index    [--server URL] [--user NAME [--password-stdin]] DataClass.attribute
+//	fourd flush    [--server URL] [--user NAME [--password-stdin]]
 //	fourd kill     [--server URL] [--user NAME [--password-stdin]] processID
-//	fourd pause    [--server URL] [--user NAME [--password-stdin]] number
-//	fourd resume   [--server URL] [--user NAME [--password-stdin]] number
-//	fourd sessions drop [--server URL] [--user NAME [--password-stdin]] sessionID
-//	fourd sets release [--server URL] [--user NAME [--password-stdin]] ID...
+//	fourd pause    [--server URL] [--user NAME [--password-stdin]] processID
+//	fourd resume   [--server URL] [--user NAME [--password-stdin]] processID
+//	fourd sessions list|drop [--server URL] [--user NAME [--password-stdin]] [sessionID]
+//	fourd sets list|release [--server URL] [--user NAME [--password-stdin]] [ID...]
 //	fourd version
+//
+// Every command that talks to a running server takes --server, --timeout,
+// --user and --password-stdin, logs in when --user is given, and logs out
+// when it ends: its session ends with it.
 //
 // Every flag has an environment variable (FOURD_ADDR, FOURD_DATA, ...) that
 // sets its default; a flag given on the command line wins.
@@ -23,10 +27,47 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..."; left
+// empty, versionString reads the module version and VCS revision that the
+// Go toolchain records in the binary.
+var version = ""
+
+// versionString returns the version line: fourd, the version (the -X one,
+// else the module's: "v1.2.3" for go install ...@v1.2.3, "(devel)" for a
+// build in a checkout), the VCS revision and whether the tree was modified,
+// and the Go version.
+func versionString() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if v == "" {
+		v = "(devel)"
+		if ok && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+	}
+	var rev, modified string
+	if ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = "+modified"
+				}
+			}
+		}
+	}
+	line := "fourd " + v
+	if rev != "" {
+		line += " " + rev[:min(12, len(rev))] + modified
+	}
+	return line + " " + runtime.Version()
+}
 
 // exitError carries an exit status and a message for main to print.
 type exitError struct {
@@ -45,12 +86,16 @@ Usage:
   fourd index     build an index on a running server: fourd index Employee.lastName
   fourd flush     make a running server write its cache to disk
   fourd kill      abort a process of a running server by its unique ID: fourd kill 123456
-  fourd pause     pause a process of a running server by its number: fourd pause 12
-  fourd resume    resume a paused process by its number: fourd resume 12
-  fourd sessions  end a session of a running server: fourd sessions drop SESSIONID
-  fourd sets      release entity sets of a running server: fourd sets release ID...
+  fourd pause     pause a process of a running server by its unique ID: fourd pause 123456
+  fourd resume    resume a paused process by its unique ID: fourd resume 123456
+  fourd sessions  list or end sessions of a running server: fourd sessions list|drop
+  fourd sets      list or release entity sets of a running server: fourd sets list|release
   fourd users     manage the users directory: fourd users add|remove|list|passwd|privileges
-  fourd version   print the version
+  fourd version   print the version (also fourd --version, fourd -v)
+
+Every command that talks to a running server takes the same connection
+flags: --server URL, --timeout D, --user NAME and --password-stdin. A process
+is named by its unique ID (the first column of fourd activity).
 
 Run 'fourd <command> -h' for a command's flags.
 `
@@ -102,21 +147,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSessions(ctx, args[1:], stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "fourd", version)
+	case "version", "--version", "-v", "-version":
+		fmt.Fprintln(stdout, versionString())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+	return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q (fourd help lists the commands)", args[0])}
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
+// Its name is the command's ("users add"), which messages start with:
+// main adds the one "fourd: " prefix.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("fourd "+name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: fourd %s [flags]\n", name)
+		fs.PrintDefaults()
+	}
 	return fs
 }
 
@@ -129,7 +179,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &exitError{code: 2}
 	}
 	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q (fourd %s -h shows the usage)", fs.Name(), fs.Arg(0), fs.Name())}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -54,17 +55,19 @@ func TestRun(t *testing.T) {
 			t.Errorf("stderr %q, want the usage", stderr)
 		}
 	})
-	t.Run("ErrUnknownCommand", func(t *testing.T) {
+	t.Run("ErrUnknownCommandOneLine", func(t *testing.T) {
 		_, stderr, err := runCmd(t, "frobnicate")
-		wantExit(t, err, 2, `unknown command "frobnicate"`)
-		if stderr != usage {
-			t.Errorf("stderr %q, want the usage", stderr)
+		wantExit(t, err, 2, `unknown command "frobnicate" (fourd help lists the commands)`)
+		if stderr != "" {
+			t.Errorf("stderr %q, want nothing but main's one line", stderr)
 		}
 	})
 	t.Run("OKVersion", func(t *testing.T) {
-		stdout, _, err := runCmd(t, "version")
-		if err != nil || stdout != "fourd "+version+"\n" {
-			t.Errorf("version: %q, %v", stdout, err)
+		for _, arg := range []string{"version", "--version", "-v"} {
+			stdout, _, err := runCmd(t, arg)
+			if err != nil || !strings.HasPrefix(stdout, "fourd ") || !strings.HasSuffix(stdout, " "+runtime.Version()+"\n") || strings.Count(stdout, "\n") != 1 {
+				t.Errorf("%s: %q, %v; want one line: fourd, the version, the Go version", arg, stdout, err)
+			}
 		}
 	})
 	t.Run("OKHelp", func(t *testing.T) {

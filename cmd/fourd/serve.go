@@ -84,6 +84,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max-sessions", q.MaxSessions}, {"max-guest-sessions", q.MaxGuestSessions}, {"max-entity-sets", q.MaxEntitySetsPerSession},
+		{"max-login-failures", q.MaxLoginFailuresPerUser}, {"max-login-failures-per-address", q.MaxLoginFailuresPerAddress}} {
+		if f.v < 0 {
+			return &exitError{code: 2, msg: fmt.Sprintf("--%s %d: give 0 (no limit) or a positive number", f.name, f.v)}
+		}
+	}
 
 	srv := server.New()
 	srv.Demo = *demo
@@ -154,16 +163,14 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// parseDemoSize reads "companies,employees" (or just an employee count).
+// parseDemoSize reads "companies,employees", both numbers given: a lone
+// number would leave the reader to guess which one it is.
 func parseDemoSize(s string) (companies, employees int, err error) {
 	c, e, ok := strings.Cut(s, ",")
-	if !ok {
-		c, e = "1000", s
-	}
 	companies, err1 := strconv.Atoi(strings.TrimSpace(c))
 	employees, err2 := strconv.Atoi(strings.TrimSpace(e))
-	if err1 != nil || err2 != nil || companies < 1 || employees < 0 {
-		return 0, 0, fmt.Errorf("--demo-size %q: give companies,employees, as in 1000,100000", s)
+	if !ok || err1 != nil || err2 != nil || companies < 1 || employees < 0 {
+		return 0, 0, fmt.Errorf("--demo-size %q: give companies,employees (at least 1 company), as in 1000,100000", s)
 	}
 	return companies, employees, nil
 }

@@ -5,20 +5,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
-	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/rest"
 )
 
-const sessionsUsage = `usage: fourd sessions drop SESSIONID [--server URL] [--user NAME [--password-stdin]]
-       fourd sessions [list] [--filter FILTER] [--server URL] [--user NAME [--password-stdin]]
+const sessionsUsage = `usage: fourd sessions [list|drop] [flags]
 
-  drop  end a session on a running server: its processes are aborted, its
-        entity sets released, and its next request starts a new guest session
-  list  list the sessions, those a filter selects with --filter, e.g.
-        --filter "user=\"\" idle>=30m" (guests idle for 30 minutes; docs/operations.md)
+  list             list the sessions of a running server (as fourd activity --sessions-only);
+                   with --filter, those it selects, e.g. --filter "user=\"\" idle>=30m"
+                   (guests idle for 30 minutes; docs/operations.md)
+  drop SESSIONID   end a session: its processes are aborted, its entity sets
+                   released, and its next request starts a new guest session
 
-The sessions themselves are listed by 'fourd activity --sessions-only'.
+Both take the connection flags of every command that talks to a server:
+--server URL, --timeout D, --user NAME, --password-stdin.
 `
 
 // runSessions dispatches fourd sessions subcommands.
@@ -39,78 +41,92 @@ func runSessions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprint(stdout, sessionsUsage)
 		return nil
 	}
-	fmt.Fprint(stderr, sessionsUsage)
-	return &exitError{code: 2, msg: fmt.Sprintf("sessions: unknown command %q", args[0])}
+	return &exitError{code: 2, msg: fmt.Sprintf("sessions: unknown command %q (fourd sessions -h lists them)", args[0])}
 }
 
 // runSessionsDrop ends a session: fourd sessions drop SESSIONID.
 func runSessionsDrop(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sessions drop", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
-	lo := loginFlags(fs)
-	pos, err := parseUsersFlags(fs, args, "SESSIONID [--server URL] [--user NAME [--password-stdin]]")
+	co := connFlags(fs, 10*time.Second)
+	pos, err := parseUsersFlags(fs, args, "SESSIONID [--server URL] [--user NAME [--password-stdin]] [--timeout D]")
 	if err != nil {
 		return err
 	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
+	c, err := co.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	if err := client.DropSession(ctx, pos[0]); err != nil {
-		return describeCallError(client.URL(), err)
+	defer c.close()
+	if err := c.DropSession(c.ctx, pos[0]); err != nil {
+		return c.fail(err)
 	}
 	_, err = fmt.Fprintf(stdout, "dropped session %s\n", pos[0])
 	return err
 }
 
-const setsUsage = `usage: fourd sets release ID... [--server URL] [--user NAME [--password-stdin]]
+const setsUsage = `usage: fourd sets list|release [flags]
 
-  release  release entity sets on a running server; an administrator may
-           release any set, another user only the sets of its own session
+  list            list the entity sets of a running server (as in fourd info)
+  release ID...   release entity sets; an administrator may release any set,
+                  another user only the sets of its own session
 
-The sets are listed by 'fourd info'.
+Both take the connection flags of every command that talks to a server:
+--server URL, --timeout D, --user NAME, --password-stdin.
 `
 
 // runSets dispatches fourd sets subcommands.
 func runSets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "release" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, setsUsage)
-			return nil
-		}
+	if len(args) == 0 {
 		fmt.Fprint(stderr, setsUsage)
 		return &exitError{code: 2}
 	}
-	fs := newFlagSet("sets release", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
-	lo := loginFlags(fs)
-	var ids []string
-	rest1 := args[1:]
-	for len(rest1) > 0 {
-		if err := fs.Parse(rest1); err != nil {
-			return &exitError{code: 2}
+	switch args[0] {
+	case "list":
+		fs := newFlagSet("sets list", stderr)
+		co := connFlags(fs, 10*time.Second)
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
 		}
-		if fs.NArg() == 0 {
+		return showInfo(ctx, co, false, stdout, func(w io.Writer, info *rest.Info, now time.Time, _ string) error {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			writeSets(tw, info, now)
+			return tw.Flush()
+		})
+	case "release":
+		return runSetsRelease(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, setsUsage)
+		return nil
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("sets: unknown command %q (fourd sets -h lists them)", args[0])}
+}
+
+// runSetsRelease releases entity sets: fourd sets release ID...
+func runSetsRelease(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sets release", stderr)
+	co := connFlags(fs, 10*time.Second)
+	var ids []string
+	for len(args) > 0 {
+		if err := parseFlags(fs, args); err == nil || fs.NArg() == 0 {
+			if err != nil {
+				return err
+			}
 			break
 		}
 		ids = append(ids, fs.Arg(0))
-		rest1 = fs.Args()[1:]
+		args = fs.Args()[1:]
 	}
 	if len(ids) == 0 {
-		fmt.Fprint(stderr, setsUsage)
-		return &exitError{code: 2}
+		return &exitError{code: 2, msg: "sets release: give the IDs of the sets to release (fourd sets list shows them)"}
 	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
+	c, err := co.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
+	defer c.close()
 	for _, id := range ids {
-		if err := client.ReleaseEntitySet(ctx, id); err != nil {
-			return describeCallError(client.URL(), err)
+		if err := c.ReleaseEntitySet(c.ctx, id); err != nil {
+			return c.fail(err)
 		}
 		fmt.Fprintf(stdout, "released entity set %s\n", id)
 	}
@@ -121,27 +137,11 @@ func runSets(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // selects: fourd sessions --filter "idle>=30m".
 func runSessionsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sessions list", stderr)
-	serverURL := fs.String("server", env("FOURD_SERVER", "http://"+defaultServerAddr), "server base URL (env FOURD_SERVER)")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	co := connFlags(fs, 10*time.Second)
 	filterText := fs.String("filter", "", `only the sessions the filter selects, e.g. "user=alice idle>=30m" (docs/operations.md)`)
-	lo := loginFlags(fs)
+	asJSON := fs.Bool("json", false, "print the raw JSON result of $activity (options 2)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkFilter(*filterText, fourd.SessionsOnly); err != nil {
-		return err
-	}
-	client, ctx, cancel, err := connect(ctx, *serverURL, *timeout, lo)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	a, err := client.ActivityMatch(ctx, "", fourd.SessionsOnly, *filterText)
-	if err != nil {
-		return describeCallError(client.URL(), err)
-	}
-	if a.Sessions == nil {
-		a.Sessions = []fourd.SessionInfo{}
-	}
-	return renderActivity(stdout, a, time.Now())
+	return showActivity(ctx, co, "", *filterText, false, true, *asJSON, stdout)
 }

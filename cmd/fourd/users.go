@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -91,11 +93,15 @@ func runUsersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if u, err := s.User(ctx, name); err == nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("a user named %q exists already (names are case-insensitive)", u.Name)}
 	}
+	privs := splitList(*privileges)
+	if err := checkPrivilegeNames(*data, fs.Name(), privs); err != nil {
+		return err
+	}
 	password, err := readPassword(fs.Name(), *fromStdin, stderr)
 	if err != nil {
 		return err
 	}
-	u, err := s.Add(ctx, name, password, splitList(*privileges))
+	u, err := s.Add(ctx, name, password, privs)
 	if err != nil {
 		return usersError(err)
 	}
@@ -201,7 +207,11 @@ func runUsersPrivileges(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if err := s.SetPrivileges(ctx, u.Name, splitList(pos[1])); err != nil {
+	privs := splitList(pos[1])
+	if err := checkPrivilegeNames(*data, fs.Name(), privs); err != nil {
+		return err
+	}
+	if err := s.SetPrivileges(ctx, u.Name, privs); err != nil {
 		return usersError(err)
 	}
 	if u, err = s.User(ctx, u.Name); err != nil {
@@ -212,6 +222,35 @@ func runUsersPrivileges(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 // dataFlag defines --data as fourd serve does.
+// checkPrivilegeNames refuses, before anything is written, a privilege
+// name that grants nothing by mistake: one with a space ("Web Admin") that
+// the data directory's roles.json does not declare, with a suggestion when
+// it is a known name spelt otherwise. Other names are kept as they are: a
+// Go program may check privileges of its own.
+func checkPrivilegeNames(dataDir, cmd string, privileges []string) error {
+	known := []string{fourd.PrivilegeWebAdmin}
+	if data, err := os.ReadFile(filepath.Join(dataDir, "roles.json")); err == nil {
+		if roles, err := fourd.ParseRoles(data); err == nil {
+			known = append(append(known, roles.PrivilegeNames()...), roles.RoleNames()...)
+		}
+	}
+	squash := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), "")) }
+	for _, p := range privileges {
+		if !strings.ContainsFunc(p, unicode.IsSpace) || slices.Contains(known, p) {
+			continue
+		}
+		msg := fmt.Sprintf("%s: privilege %q: a privilege name has no space unless roles.json declares it so", cmd, p)
+		for _, k := range known {
+			if squash(k) == squash(p) {
+				msg += fmt.Sprintf("; did you mean %s?", k)
+				break
+			}
+		}
+		return &exitError{code: 2, msg: msg}
+	}
+	return nil
+}
+
 func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory holding users.json (env FOURD_DATA)")
 }
@@ -242,7 +281,7 @@ func parseUsersFlags(fs *flag.FlagSet, args []string, synopsis string) ([]string
 	}
 	want, _, _ := strings.Cut(synopsis, "[")
 	if n := len(strings.Fields(want)); len(pos) != n {
-		usage := strings.TrimSpace(fs.Name() + " " + synopsis)
+		usage := strings.TrimSpace("fourd " + fs.Name() + " " + synopsis)
 		if len(pos) > n {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q; usage: %s", fs.Name(), pos[n], usage)}
 		}

@@ -30,7 +30,7 @@ func mustUsers(t *testing.T, input string, args ...string) (stdout string) {
 	t.Helper()
 	stdout, stderr, err := usersCmd(t, input, args...)
 	if err != nil {
-		t.Fatalf("fourd users %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		t.Fatalf("users %s: %v\n%s", strings.Join(args, " "), err, stderr)
 	}
 	return stdout
 }
@@ -144,13 +144,13 @@ func TestUsers(t *testing.T) {
 	})
 	t.Run("ErrNoPasswordOnStdin", func(t *testing.T) {
 		_, _, err := usersCmd(t, "", "add", "alice", "--password-stdin", "--data", t.TempDir())
-		wantExit(t, err, 1, "fourd users add: no password on standard input")
+		wantExit(t, err, 1, "users add: no password on standard input")
 	})
 	t.Run("ErrNotATerminal", func(t *testing.T) {
 		_, _, err := usersCmd(t, "password-x\n", "add", "alice", "--data", t.TempDir())
-		wantExit(t, err, 2, "fourd users add: standard input is not a terminal; give the password on standard input with --password-stdin")
+		wantExit(t, err, 2, "users add: standard input is not a terminal; give the password on standard input with --password-stdin")
 		_, _, err = usersCmd(t, "password-x\n", "passwd", "alice", "--data", copyFixture(t))
-		wantExit(t, err, 2, "fourd users passwd: standard input is not a terminal; give the password on standard input with --password-stdin")
+		wantExit(t, err, 2, "users passwd: standard input is not a terminal; give the password on standard input with --password-stdin")
 	})
 	t.Run("OKPasswd", func(t *testing.T) {
 		dir := copyFixture(t)
@@ -249,11 +249,11 @@ func TestUsers(t *testing.T) {
 		}{
 			{nil, ""},
 			{[]string{"frobnicate"}, `users: unknown command "frobnicate"`},
-			{[]string{"add", "--password-stdin"}, "fourd users add: missing NAME; usage: fourd users add NAME [--password-stdin] [--privileges a,b]"},
-			{[]string{"add", "alice", "bob", "--password-stdin"}, `fourd users add: unexpected argument "bob"; usage: fourd users add NAME [--password-stdin] [--privileges a,b]`},
-			{[]string{"remove"}, "fourd users remove: missing NAME; usage: fourd users remove NAME"},
-			{[]string{"privileges", "alice"}, "fourd users privileges: missing a,b; usage: fourd users privileges NAME a,b"},
-			{[]string{"list", "alice"}, `fourd users list: unexpected argument "alice"; usage: fourd users list`},
+			{[]string{"add", "--password-stdin"}, "users add: missing NAME; usage: fourd users add NAME [--password-stdin] [--privileges a,b]"},
+			{[]string{"add", "alice", "bob", "--password-stdin"}, `users add: unexpected argument "bob"; usage: fourd users add NAME [--password-stdin] [--privileges a,b]`},
+			{[]string{"remove"}, "users remove: missing NAME; usage: fourd users remove NAME"},
+			{[]string{"privileges", "alice"}, "users privileges: missing a,b; usage: fourd users privileges NAME a,b"},
+			{[]string{"list", "alice"}, `users list: unexpected argument "alice"; usage: fourd users list`},
 			{[]string{"passwd", "alice", "--nope"}, ""},
 		} {
 			args := tc.args
