@@ -60,6 +60,7 @@ const (
 	ErrCodeTooLarge         = 9017 // fourd: a request body or an answer exceeds a size limit (400)
 	ErrCodeBusy             = 9018 // fourd: the memory budget for request bodies is spent; retry later (503)
 	ErrCodeLocked           = 9025 // fourd: the entity is locked by another session (409)
+	ErrCodeImporting        = 9030 // fourd: the data is being imported, or its import did not finish (503)
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

@@ -133,6 +133,11 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) (err error) 
 		name, _, _ := strings.Cut(path, "/")
 		return unknownDataClass(name)
 	}
+	if h.DataReady != nil {
+		if err := h.DataReady(); err != nil {
+			return err
+		}
+	}
 	if t := requestFunction(r); t != nil {
 		return h.serveFunction(w, r, t)
 	}

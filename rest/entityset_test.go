@@ -2,7 +2,14 @@ package rest_test
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"slices"
 	"strings"
 	"testing"
@@ -264,20 +271,13 @@ func isClosed[T any](ch <-chan T) bool {
 }
 
 // TestAbortImport aborts the demo import by its process ID: it stops, its
-// progress indicator goes, and the server goes on.
+// progress indicator goes, the server goes on, and the partial data is
+// never served.
 func TestAbortImport(t *testing.T) {
-	srv := MustOpenServer(t, servertest.WithDemo(50, 2000000))
-	var pid int64
-	servertest.Eventually(t, "the import to start", func() bool {
-		for _, p := range srv.Progress.Snapshot() {
-			if p.UserInfo == fourd.ProgressImport {
-				pid = p.ProcessID
-			}
-		}
-		return pid != 0
-	})
-	p := srv.Processes.ProcessByID(pid)
-	if err := srv.AbortProcessByID(pid); err != nil {
+	listed := make(chan *fourd.Process, 1)
+	srv := MustOpenServer(t, servertest.WithDemo(50, 2000000), holdImport(listed))
+	p := servertest.Receive(t, "the import's indicator", listed)
+	if err := srv.AbortProcessByID(p.ID()); err != nil {
 		t.Fatal(err)
 	}
 	servertest.Receive(t, "the import to stop", p.Ended())
@@ -285,7 +285,91 @@ func TestAbortImport(t *testing.T) {
 		t.Fatalf("state %v, indicators %v", p.State(), srv.Progress.Snapshot())
 	}
 	c := servertest.NewHTTPClient(t)
-	if n := getCollection(t, c, srv.URL(), "/rest/Employee", "$top", "0").Count; n >= 2000000 {
-		t.Fatalf("%d employees: the import was not stopped", n)
+	status, body := get(t, c, srv.URL(), "/rest/Employee", "$top", "0")
+	if status != http.StatusServiceUnavailable || errCodeOf(t, body) != fourd.ErrCodeImporting {
+		t.Fatalf("a data request after the aborted import: %d %s; want 503 errCode 9030", status, body)
 	}
+}
+
+// holdImport pauses the demo import as soon as its indicator is listed,
+// before its first row, and sends its process on listed.
+func holdImport(listed chan<- *fourd.Process) func(*server.Server) {
+	return func(s *server.Server) {
+		s.Progress.OnList = func(pi *fourd.ProgressIndicator) {
+			if pi.UserInfo() == fourd.ProgressImport {
+				pi.Process().Pause()
+				listed <- pi.Process()
+			}
+		}
+	}
+}
+
+// TestFirstImportAllOrNothing checks the first demo import from start to
+// stop: while it runs, data requests answer 503 with Retry-After and the
+// progress (admin requests go on); a server stopped in the middle refuses
+// to start again on the partial data without --demo, and with --demo
+// imports it again from the start.
+func TestFirstImportAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	inDir := func(s *server.Server) { s.DataDir = dir }
+	listed := make(chan *fourd.Process, 1)
+	srv := MustOpenServer(t, inDir, servertest.WithDemo(5, 3000), holdImport(listed))
+	p := servertest.Receive(t, "the import's indicator", listed)
+	c := servertest.NewHTTPClient(t)
+	for _, path := range []string{"/rest/Employee", "/rest/Company(1)", "/rest/Employee/$entityset/0123456789ABCDEF0123456789ABCDEF"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL()+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusServiceUnavailable || errCodeOf(t, body) != fourd.ErrCodeImporting || retry < 1 ||
+			!strings.Contains(string(body), "of 3005 rows") {
+			t.Fatalf("GET %s during the import: %d Retry-After %q %s; want 503, errCode 9030, Retry-After and the progress",
+				path, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	if status, body := get(t, c, srv.URL(), "/rest/$info"); status != http.StatusOK {
+		t.Fatalf("$info during the import: %d %s", status, body)
+	}
+	// A stop in the middle (as a Ctrl-C would): the import is cut.
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p.State() != fourd.StateAborted {
+		t.Fatalf("the import ended in state %v, want Aborted", p.State())
+	}
+	t.Run("ErrRestartWithoutDemo", func(t *testing.T) {
+		again := server.New()
+		again.Addr, again.DataDir, again.Logger = "127.0.0.1:0", dir, slog.New(slog.DiscardHandler)
+		err := again.Open()
+		if err == nil {
+			again.Close()
+			t.Fatal("a server opened on a partial demo")
+		}
+		if !strings.Contains(err.Error(), "did not finish") || !strings.Contains(err.Error(), "--demo") {
+			t.Fatalf("error %q; want one that says the import did not finish and how to redo it", err)
+		}
+	})
+	t.Run("OKRestartWithDemoImportsAgain", func(t *testing.T) {
+		srv := MustOpenServer(t, inDir, servertest.WithDemo(5, 3000))
+		servertest.WaitForDemo(t, srv)
+		if n := getCollection(t, c, srv.URL(), "/rest/Employee", "$top", "0").Count; n != 3000 {
+			t.Fatalf("%d employees after the import again, want 3000", n)
+		}
+		if _, err := os.Stat(filepath.Join(dir, server.DemoPendingFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("the pending mark is still there: %v", err)
+		}
+	})
+}
+
+func readAll(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

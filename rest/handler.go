@@ -37,6 +37,10 @@ type Handler struct {
 	// Admin carries out the admin actions ($process/abort, …); nil: they
 	// answer 404.
 	Admin AdminActions
+	// DataReady, when set, is asked before each data request (a dataclass,
+	// an entity, an entity set): an error is the answer. The server refuses
+	// data during its first demo import with it (503, Retry-After).
+	DataReady func() error
 	// Policy is roles.json compiled against the model: the permissions of
 	// data requests. nil: everything is allowed.
 	Policy *fourd.Policy

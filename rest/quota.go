@@ -77,14 +77,35 @@ func errQuota(retryAfter time.Duration, format string, args ...any) error {
 	return &quotaError{err: fourd.Errorf(fourd.EQUOTA, fourd.ErrCodeQuota, format, args...), retryAfter: retryAfter}
 }
 
-// setRetryAfter writes the Retry-After header of a quota error.
+// setRetryAfter writes the Retry-After header of a quota error, or of an
+// error made by RetryAfter.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var qe *quotaError
-	if errors.As(err, &qe) {
-		secs := int((qe.retryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	var re *retryError
+	var after time.Duration
+	switch {
+	case errors.As(err, &qe):
+		after = qe.retryAfter
+	case errors.As(err, &re):
+		after = re.after
+	default:
+		return
 	}
+	secs := int((after + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 }
+
+// RetryAfter returns err, whose answer then carries a Retry-After header
+// of d (whole seconds, at least 1): for a 503 or a 429 that will pass.
+func RetryAfter(err error, d time.Duration) error { return &retryError{err: err, after: d} }
+
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
 
 // checkNewSession refuses a new session when the session quotas are
 // reached: the total, and for a guest session the guests in all and from

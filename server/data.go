@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/rest"
 )
 
 // Data defaults.
@@ -22,6 +23,19 @@ const (
 	DefaultDemoEmployees = 100000
 	ModelFile            = "model.json"
 	DatabaseFile         = "data.sqlite"
+	// DemoPendingFile marks a demo import that has not finished: written
+	// before the import starts, removed once it has committed its last row.
+	// A data directory holding it has a partial demo, which the server
+	// never serves (see openData).
+	DemoPendingFile = "demo-import.pending"
+)
+
+// The states of the data while the server runs: the first demo import
+// must end before the data is served, all or nothing.
+const (
+	dataReady     int32 = iota // served
+	dataImporting              // the demo import runs: data requests answer 503 with Retry-After
+	dataFailed                 // the demo import stopped before its end: data requests answer 503
 )
 
 // openData opens the datastore of the data directory: the model in
@@ -36,6 +50,29 @@ func (s *Server) openData() (fillDemo bool, err error) {
 		return false, err
 	}
 	data, err := os.ReadFile(modelPath)
+	pendingPath := filepath.Join(s.DataDir, DemoPendingFile)
+	pending := fileExists(pendingPath)
+	switch {
+	case pending && !s.Demo:
+		return false, fmt.Errorf("%s: the demo import in this data directory did not finish (%s); run fourd serve --demo to import it again from the start, or remove the directory", s.DataDir, DemoPendingFile)
+	case pending:
+		// An interrupted import (a Ctrl-C, a crash) left part of the demo:
+		// it is never served; the import starts again from an empty database.
+		s.Logger.Warn("the previous demo import did not finish: importing it again from the start", "dir", s.DataDir)
+		if backend.path == nil {
+			return false, fmt.Errorf("%s: the demo import did not finish, and the %s datastore cannot be emptied by fourd: empty it, remove %s, and start again", s.DataDir, u.Scheme, DemoPendingFile)
+		}
+		dbPath := backend.path(u)
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return false, fmt.Errorf("remove the partial demo: %w", err)
+			}
+		}
+		if err := os.Remove(modelPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("remove the partial demo: %w", err)
+		}
+		err = fs.ErrNotExist
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && s.Demo:
 		if backend.demo == nil || backend.demoModel == nil {
@@ -46,6 +83,11 @@ func (s *Server) openData() (fillDemo bool, err error) {
 				return false, fmt.Errorf("--demo: %s has a database but no %s; remove it or give it a model", s.DataDir, ModelFile)
 			}
 		}
+		// The mark goes first: from here until the import's end, a stop
+		// leaves a directory that the next start recognises as partial.
+		if err := os.WriteFile(pendingPath, []byte("a demo import started here and has not finished\n"), 0o640); err != nil {
+			return false, fmt.Errorf("mark the demo import: %w", err)
+		}
 		m := backend.demoModel()
 		if data, err = json.MarshalIndent(m, "", "  "); err != nil {
 			return false, fmt.Errorf("demo model: %w", err)
@@ -55,6 +97,7 @@ func (s *Server) openData() (fillDemo bool, err error) {
 		}
 		s.Logger.Info("created the demo model", "file", modelPath)
 		fillDemo = true
+		s.dataState.Store(dataImporting) // before anything listens
 	case errors.Is(err, fs.ErrNotExist):
 		s.Logger.Info("no model in the data directory: the REST data API is off (fourd serve --demo creates a demo model)", "file", modelPath)
 		return false, nil
@@ -121,17 +164,57 @@ func (s *Server) startDataProcesses(fillDemo bool) error {
 	}
 	if fillDemo {
 		if _, err := s.startJob("Demo data import", fourd.TypeOtherInternalProcess, fourd.ProgressImport, "", func(p *fourd.Process, pi *fourd.ProgressIndicator) error {
+			s.importProgress.Store(pi)
 			start := time.Now()
-			if err := s.demo(p, s.data, s.DemoCompanies, s.DemoEmployees, pi); err != nil {
+			err := s.demo(p, s.data, s.DemoCompanies, s.DemoEmployees, pi)
+			if err == nil {
+				err = os.Remove(filepath.Join(s.DataDir, DemoPendingFile))
+			}
+			if err != nil {
+				s.dataState.Store(dataFailed)
+				s.Logger.Warn("the demo import did not finish: its data is not served; restart fourd serve --demo to import it again", "err", err)
 				return err
 			}
+			s.dataState.Store(dataReady)
 			s.Logger.Info("demo data ready", "companies", s.DemoCompanies, "employees", s.DemoEmployees, "took", time.Since(start).Round(time.Millisecond))
 			return nil
 		}); err != nil {
+			s.dataState.Store(dataFailed)
 			return err
 		}
 	}
 	return nil
+}
+
+// DataReady returns nil when the data may be served, and otherwise the
+// answer of a data request: while the first demo import runs, 503 (errCode
+// 9030) with its progress and a Retry-After from its pace; after an import
+// that did not finish, 503 without one. The REST handler asks it before
+// each data request, so that nobody reads a partial demo.
+func (s *Server) DataReady() error {
+	switch s.dataState.Load() {
+	case dataImporting:
+		pi := s.importProgress.Load()
+		if pi == nil {
+			return rest.RetryAfter(fourd.Errorf(fourd.EUNAVAILABLE, fourd.ErrCodeImporting, "the demo data import is starting: retry in a moment"), time.Second)
+		}
+		done, total := pi.Done(), pi.Total()
+		wait := time.Second
+		if elapsed := time.Since(pi.Info().Started); done > 0 && total > done {
+			wait = time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+		}
+		wait = min(max(wait, time.Second), time.Minute)
+		return rest.RetryAfter(fourd.Errorf(fourd.EUNAVAILABLE, fourd.ErrCodeImporting,
+			"the demo data is being imported (%d of %d rows, %d%%): the data is served once all of it is in; retry later", done, total, pi.Info().Percent), wait)
+	case dataFailed:
+		return fourd.Errorf(fourd.EUNAVAILABLE, fourd.ErrCodeImporting, "the demo data import did not finish: its data is not served; restart fourd serve --demo to import it again")
+	}
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // startJob runs fn as a new interruptible process of type typ, with a

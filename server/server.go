@@ -162,6 +162,9 @@ type Server struct {
 	closeErr        error
 	opened          bool
 
+	dataState      atomic.Int32                            // dataReady, dataImporting or dataFailed
+	importProgress atomic.Pointer[fourd.ProgressIndicator] // the demo import's, while it runs
+
 	watchMu  sync.Mutex // WatchUsers's state:
 	accessOn bool       // access control was on at the last look
 	usersSig string     // the users at the last look (usersSignature)
@@ -332,6 +335,7 @@ func (s *Server) Open() (err error) {
 		MaxQueriesPerSession: s.MaxQueriesPerSession,
 		Functions:            s.Functions,
 		Locks:                s.Locks,
+		DataReady:            s.DataReady,
 
 		AllowAddressChange: s.AllowAddressChange,
 		AppName:            s.AppName,

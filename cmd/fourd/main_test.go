@@ -11,7 +11,9 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -167,5 +169,56 @@ func TestServe(t *testing.T) {
 		if _, _, err := runCmd(t, "activity", "--server", url); err == nil {
 			t.Error("activity succeeded after the server stopped")
 		}
+	})
+}
+
+// TestAwaitShutdown sends shutdown signals as a terminal, timeout(1) or a
+// process manager does, with the clock held: a second signal within the
+// grace period is the same request, one after it ends the program at once.
+func TestAwaitShutdown(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	start := func(t *testing.T) (sigs chan os.Signal, clock *servertest.Clock, closing, release chan struct{}, result chan error, logs *servertest.LogBuffer) {
+		sigs, clock = make(chan os.Signal), servertest.NewClock(t0)
+		closing, release, result = make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		logs = servertest.NewLogBuffer()
+		closeFn := func() error {
+			close(closing)
+			<-release // the clean shutdown takes until the test says
+			return nil
+		}
+		go func() {
+			result <- awaitShutdown(context.Background(), sigs, closeFn, time.Second, logs.Logger(), clock.Now)
+		}()
+		return
+	}
+	t.Run("OKSecondSignalIsTheSameRequest", func(t *testing.T) {
+		sigs, clock, closing, release, result, logs := start(t)
+		sigs <- syscall.SIGINT
+		servertest.Receive(t, "the shutdown to start", closing)
+		clock.Advance(signalGrace / 2)
+		sigs <- syscall.SIGTERM
+		servertest.Eventually(t, "the second signal handled", func() bool { return strings.Contains(logs.String(), "the same shutdown request") })
+		close(release)
+		if err := servertest.Receive(t, "awaitShutdown to return", result); err != nil {
+			t.Fatalf("%v; want a clean shutdown", err)
+		}
+		if out := logs.String(); !strings.Contains(out, "the same shutdown request") || strings.Count(out, "shutting down") != 1 {
+			t.Errorf("log:\n%s", out)
+		}
+	})
+	t.Run("ErrSignalAfterGraceStopsNow", func(t *testing.T) {
+		sigs, clock, closing, release, result, logs := start(t)
+		sigs <- syscall.SIGTERM
+		servertest.Receive(t, "the shutdown to start", closing)
+		sigs <- syscall.SIGTERM // within the grace period: the same request
+		servertest.Eventually(t, "the second signal handled", func() bool { return strings.Contains(logs.String(), "the same shutdown request") })
+		clock.Advance(signalGrace)
+		sigs <- syscall.SIGINT // a third one, later: now
+		err := servertest.Receive(t, "awaitShutdown to return", result)
+		wantExit(t, err, 1, "stopped by another signal before the shutdown was complete")
+		if !strings.Contains(logs.String(), "stopping now") {
+			t.Errorf("log:\n%s", logs)
+		}
+		close(release) // the shutdown goroutine ends: goleak sees none left
 	})
 }

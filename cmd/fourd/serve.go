@@ -19,8 +19,7 @@ import (
 )
 
 // runServe runs the server until SIGINT or SIGTERM, then shuts it down
-// within --shutdown-timeout. A second signal during shutdown kills the
-// program at once.
+// within --shutdown-timeout (see awaitShutdown for further signals).
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	idleDefault, err := envDuration("FOURD_SESSION_TIMEOUT", fourd.DefaultIdleTimeout)
 	if err != nil {
@@ -124,15 +123,51 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv.IdleTimeout = *idle
 	srv.ShutdownTimeout = *shutdown
 	srv.Logger = logger
+	// Signals are caught from before Open: a Ctrl-C during start-up is a
+	// shutdown request too, not a kill.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	if err := srv.Open(); err != nil {
 		return err
 	}
+	return awaitShutdown(ctx, sigs, srv.Close, srv.ShutdownTimeout, logger, time.Now)
+}
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	<-ctx.Done()
-	stop() // a second signal now ends the program
-	logger.Info("shutting down", "timeout", srv.ShutdownTimeout)
-	return srv.Close()
+// signalGrace is how long after the first shutdown signal another one is
+// the same request: a terminal's Ctrl-C and timeout(1) signal the whole
+// process group, and process managers often send TERM to each process they
+// know, so two signals arrive together for one request.
+const signalGrace = 2 * time.Second
+
+// awaitShutdown waits for SIGINT or SIGTERM (or ctx's end), then shuts the
+// server down with closeFn. While it shuts down, a signal within
+// signalGrace of the first is the same request (logged); a signal after
+// that (a second Ctrl-C, a third signal) ends the program at once, without
+// waiting for the clean shutdown: exit status 1.
+func awaitShutdown(ctx context.Context, sigs <-chan os.Signal, closeFn func() error, timeout time.Duration, logger *slog.Logger, now func() time.Time) error {
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", timeout)
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String(), "timeout", timeout)
+	}
+	first := now()
+	closed := make(chan error, 1)
+	go func() { closed <- closeFn() }()
+	for {
+		select {
+		case err := <-closed:
+			return err
+		case sig := <-sigs:
+			if now().Sub(first) < signalGrace {
+				logger.Info("another signal within the grace period: the same shutdown request", "signal", sig.String(), "grace", signalGrace)
+				continue
+			}
+			logger.Warn("another signal during shutdown: stopping now, without a clean shutdown", "signal", sig.String())
+			return &exitError{code: 1, msg: "stopped by another signal before the shutdown was complete"}
+		}
+	}
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
