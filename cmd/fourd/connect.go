@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"time"
@@ -41,8 +43,9 @@ func connFlags(fs *flag.FlagSet, timeout time.Duration) *connOptions {
 // leaves a session behind for the next one to see.
 type conn struct {
 	*rest.Client
-	ctx    context.Context // the command's, bounded by --timeout
-	cancel context.CancelFunc
+	ctx       context.Context // the command's, bounded by --timeout
+	cancel    context.CancelFunc
+	transport *http.Transport
 }
 
 // connect checks the connection flags, makes a client, bounds the command
@@ -55,7 +58,11 @@ func (o *connOptions) connect(ctx context.Context) (*conn, error) {
 	if err := checkServerURL(*o.server); err != nil {
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: %v", o.cmd, err)}
 	}
-	client, err := rest.NewClient(*o.server, nil)
+	// A transport of the command's own: its connections end with it (close),
+	// never shared with another command run in the same program (tests).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	jar, _ := cookiejar.New(nil) // cannot fail without options
+	client, err := rest.NewClient(*o.server, &http.Client{Transport: tr, Jar: jar})
 	if err != nil {
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: %v", o.cmd, err)}
 	}
@@ -65,7 +72,7 @@ func (o *connOptions) connect(ctx context.Context) (*conn, error) {
 	} else {
 		ctx, cancel = context.WithCancel(ctx)
 	}
-	c := &conn{Client: client, ctx: ctx, cancel: cancel}
+	c := &conn{Client: client, ctx: ctx, cancel: cancel, transport: tr}
 	if err := o.login.login(ctx, client); err != nil {
 		c.close()
 		return nil, err
@@ -95,6 +102,7 @@ func (c *conn) close() {
 	defer cancel()
 	_ = c.Logout(ctx)
 	c.cancel()
+	c.transport.CloseIdleConnections()
 }
 
 // fail says plainly what went wrong in a call to the server.
