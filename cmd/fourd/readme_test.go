@@ -390,4 +390,3 @@ func jsonShape(v any) string {
 	}
 	return "_"
 }
-
