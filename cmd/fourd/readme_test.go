@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/servertest"
 	"github.com/fourd/fourd/server"
@@ -145,6 +147,9 @@ func TestREADMEURLsQuoted(t *testing.T) {
 func TestREADMETranscripts(t *testing.T) {
 	t.Setenv("FOURD_USER", "")
 	t.Setenv("FOURD_PASSWORD", "")
+	oldCost := hashCost
+	hashCost = bcrypt.MinCost // README's users log in fast under the race detector
+	defer func() { hashCost = oldCost }()
 	listed := make(chan *fourd.Process, 1)
 	srv := servertest.MustOpenServer(t, servertest.WithDemo(5, 200), func(s *server.Server) {
 		s.Progress.OnList = func(pi *fourd.ProgressIndicator) {
