@@ -85,7 +85,7 @@ func withProgress(c *conn, w io.Writer, userInfo string, call func(context.Conte
 				continue // the bar is a courtesy; the call says how it ended
 			}
 			for _, p := range info.ProgressInfo {
-				if p.UserInfo == userInfo {
+				if p.UserInfo == userInfo && p.Total > 0 { // $info lists an idle one (0 of 0) too
 					fmt.Fprintf(w, "\r%s", progressBar(p, 30))
 					drawn = true
 					break
