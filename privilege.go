@@ -514,12 +514,6 @@ func (p *Policy) Has(effective PrivilegeSet, name string) bool {
 	return ok && i != r.none && effective.has(i)
 }
 
-// IsAdmin reports whether the set holds WebAdmin, directly or through
-// includes or a role: the admin privilege of controlled admin access.
-func (p *Policy) IsAdmin(effective PrivilegeSet) bool {
-	return effective.has(p.get().roles.webAdmin)
-}
-
 // Allowed reports whether a session with the effective privileges may do
 // action on dataClass ("" for the datastore level) or, when attribute is
 // not "", on that attribute of it. The dataclass's permission for the

@@ -376,14 +376,14 @@ func TestPolicyAdmin(t *testing.T) {
 		{"boss", true}, {"admin", true}, {"manager", false}, {"guest", false},
 	} {
 		t.Run(tt.session, func(t *testing.T) {
-			if got := p.IsAdmin(s[tt.session]); got != tt.want {
-				t.Errorf("IsAdmin(%s) = %v, want %v", tt.session, got, tt.want)
+			if got := p.Has(s[tt.session], fourd.PrivilegeWebAdmin); got != tt.want {
+				t.Errorf("Has(%s, WebAdmin) = %v, want %v", tt.session, got, tt.want)
 			}
 		})
 	}
 	t.Run("SetIsCaseInsensitive", func(t *testing.T) {
-		if !p.IsAdmin(p.Set([]string{"WEBADMIN"})) {
-			t.Error("IsAdmin(Set(WEBADMIN)) = false")
+		if !p.Has(p.Set([]string{"WEBADMIN"}), fourd.PrivilegeWebAdmin) {
+			t.Error("Has(Set(WEBADMIN), WebAdmin) = false")
 		}
 	})
 	t.Run("Has", func(t *testing.T) {
@@ -503,8 +503,8 @@ func TestPolicyNoRestriction(t *testing.T) {
 			t.Errorf("%d checks refused, want none", refused)
 		}
 		admin := p.Set([]string{"webadmin", "simple"})
-		if !p.IsAdmin(admin) || p.IsAdmin(fourd.PrivilegeSet{}) {
-			t.Error("IsAdmin wrong with a nil Policy")
+		if !p.Has(admin, fourd.PrivilegeWebAdmin) || p.Has(fourd.PrivilegeSet{}, fourd.PrivilegeWebAdmin) {
+			t.Error("Has(WebAdmin) wrong with a nil Policy")
 		}
 		if got, want := p.Names(admin), []string{"WebAdmin"}; !slices.Equal(got, want) {
 			t.Errorf("Names = %q, want %q", got, want)
@@ -650,8 +650,8 @@ func TestPrivilegeSetBeyond64Privileges(t *testing.T) {
 		{"UpdateNeedsReadAcrossWords", p.Allowed(p10, fourd.ActionUpdate, "Employee", ""), false},
 		{"AttributeInHighWord", p.Allowed(p95, fourd.ActionRead, "Employee", "salary"), false},
 		{"TopReadsAttribute", p.Allowed(top, fourd.ActionRead, "Employee", "salary"), true},
-		{"TopIsAdmin", p.IsAdmin(top), true},
-		{"P95NotAdmin", p.IsAdmin(p95), false},
+		{"TopIsAdmin", p.Has(top, fourd.PrivilegeWebAdmin), true},
+		{"P95NotAdmin", p.Has(p95, fourd.PrivilegeWebAdmin), false},
 		{"HasAcrossWords", p.Has(top, "P70"), true},
 	} {
 		if tt.got != tt.want {

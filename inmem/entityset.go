@@ -11,10 +11,6 @@ import (
 
 var _ fourd.EntitySetStore = (*EntitySetStore)(nil)
 
-// DefaultRememberRemoved is how many removed set IDs an EntitySetStore
-// remembers, with the reason, for Removed.
-const DefaultRememberRemoved = 10000
-
 // Removal says why a set left the store.
 type Removal string
 
@@ -56,12 +52,7 @@ type EntitySetStore struct {
 	// time is not at hand: in Put (expired sets leave before any is
 	// evicted), Release, ReleaseSession and EntitySets. time.Now by
 	// default.
-	Now func() time.Time
-	// RememberRemoved is how many of the last removed IDs Removed
-	// remembers (each costs about 150 bytes, outside the cache's size);
-	// DefaultRememberRemoved by default, 0 for none. Set it before use.
-	RememberRemoved int
-
+	Now  func() time.Time
 	size int64
 
 	mu        sync.Mutex
@@ -70,7 +61,6 @@ type EntitySetStore struct {
 	lru       chain // least recently used first
 	age       chain // oldest Put first
 	bySession map[string]*chain
-	removed   removals
 	stats     EntitySetStats
 	// soonest is at or before the earliest expiry of the sets held: a
 	// lower bound, since a refresh only pushes an expiry later. Until now
@@ -82,11 +72,10 @@ type EntitySetStore struct {
 // --cache-size). A size of 0 or less holds nothing.
 func NewEntitySetStore(size int64) *EntitySetStore {
 	return &EntitySetStore{
-		Now:             time.Now,
-		RememberRemoved: DefaultRememberRemoved,
-		size:            max(size, 0),
-		byID:            make(map[string]*entry),
-		bySession:       make(map[string]*chain),
+		Now:       time.Now,
+		size:      max(size, 0),
+		byID:      make(map[string]*entry),
+		bySession: make(map[string]*chain),
 	}
 }
 
@@ -154,13 +143,13 @@ func (s *EntitySetStore) Put(_ context.Context, es *fourd.EntitySet) error {
 			next := v.next(byLRU)
 			if v != old {
 				need -= v.bytes
-				s.remove(v, RemovalEvicted, now)
+				s.remove(v, RemovalEvicted)
 			}
 			v = next
 		}
 	}
 	if old != nil {
-		s.remove(old, "", now)
+		s.remove(old, "")
 	}
 	s.insert(e)
 	s.stats.Puts++
@@ -186,7 +175,7 @@ func (s *EntitySetStore) Get(_ context.Context, id string, now time.Time) (*four
 	}
 	if !now.Before(e.es.Expires()) {
 		s.stats.Misses++
-		s.remove(e, RemovalExpired, now)
+		s.remove(e, RemovalExpired)
 		return nil, errEntitySetNotFound(id)
 	}
 	if now.After(e.es.Refreshed) {
@@ -209,10 +198,10 @@ func (s *EntitySetStore) Release(_ context.Context, id string) error {
 		return errEntitySetNotFound(id)
 	}
 	if !now.Before(e.es.Expires()) {
-		s.remove(e, RemovalExpired, now)
+		s.remove(e, RemovalExpired)
 		return errEntitySetNotFound(id)
 	}
-	s.remove(e, RemovalReleased, now)
+	s.remove(e, RemovalReleased)
 	return nil
 }
 
@@ -226,10 +215,10 @@ func (s *EntitySetStore) ReleaseOwn(_ context.Context, id, sessionID string) err
 		return errEntitySetNotFound(id)
 	}
 	if !now.Before(e.es.Expires()) {
-		s.remove(e, RemovalExpired, now)
+		s.remove(e, RemovalExpired)
 		return errEntitySetNotFound(id)
 	}
-	s.remove(e, RemovalReleased, now)
+	s.remove(e, RemovalReleased)
 	return nil
 }
 
@@ -253,9 +242,9 @@ func (s *EntitySetStore) ReleaseSession(_ context.Context, sessionID string) (in
 		next := e.next(bySession)
 		if now.Before(e.es.Expires()) {
 			n++
-			s.remove(e, RemovalReleased, now)
+			s.remove(e, RemovalReleased)
 		} else {
-			s.remove(e, RemovalExpired, now)
+			s.remove(e, RemovalExpired)
 		}
 		e = next
 	}
@@ -347,7 +336,7 @@ func (s *EntitySetStore) sweep(now time.Time, keep *entry) []*entry {
 		next := e.next(byAge)
 		if exp := e.es.Expires(); e != keep && !now.Before(exp) {
 			gone = append(gone, e)
-			s.remove(e, RemovalExpired, now)
+			s.remove(e, RemovalExpired)
 		} else if soonest.IsZero() || exp.Before(soonest) {
 			soonest = exp
 		}
@@ -406,17 +395,6 @@ func (s *EntitySetStore) Stats() EntitySetStats {
 	return st
 }
 
-// Removed reports why the set with that ID left the store and when, if it
-// is one of the last RememberRemoved sets to leave and no set with its ID
-// was put since. The REST layer can tell a client that a set was evicted
-// or has expired; the error for the set stays ENOTFOUND (1802), as in 4D.
-func (s *EntitySetStore) Removed(id string) (Removal, time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.removed.byID[id]
-	return r.why, r.at, ok
-}
-
 // insert adds e as the most recently used and newest set. s.mu is held.
 func (s *EntitySetStore) insert(e *entry) {
 	if exp := e.es.Expires(); len(s.byID) == 0 || exp.Before(s.soonest) {
@@ -432,12 +410,11 @@ func (s *EntitySetStore) insert(e *entry) {
 		s.bySession[e.es.SessionID] = c
 	}
 	c.pushBack(bySession, e)
-	s.removed.forget(e.es.ID)
 }
 
-// remove takes e out and counts why; an empty why (a replacement) is
-// neither counted nor remembered. s.mu is held.
-func (s *EntitySetStore) remove(e *entry, why Removal, now time.Time) {
+// remove takes e out and counts why; an empty why (a replacement) is not
+// counted. s.mu is held.
+func (s *EntitySetStore) remove(e *entry, why Removal) {
 	delete(s.byID, e.es.ID)
 	s.used -= e.bytes
 	s.lru.remove(byLRU, e)
@@ -455,10 +432,7 @@ func (s *EntitySetStore) remove(e *entry, why Removal, now time.Time) {
 		s.stats.Expirations++
 	case RemovalReleased:
 		s.stats.Releases++
-	default:
-		return
 	}
-	s.removed.remember(e.es.ID, why, now, s.RememberRemoved)
 }
 
 // entry is a set held by the store, on three intrusive lists: no allocation
@@ -517,47 +491,3 @@ func (c *chain) moveToBack(k int, e *entry) {
 		c.pushBack(k, e)
 	}
 }
-
-// removals remembers the last removed IDs: a map for lookups and a ring
-// of the IDs in removal order, to forget the oldest.
-type removals struct {
-	byID map[string]removal
-	ring []string
-	next int // the ring's oldest slot, overwritten next once it is full
-}
-
-type removal struct {
-	why  Removal
-	at   time.Time
-	slot int // the ring slot that holds the ID
-}
-
-func (r *removals) remember(id string, why Removal, at time.Time, limit int) {
-	if limit <= 0 {
-		return
-	}
-	if r.byID == nil {
-		r.byID = make(map[string]removal)
-	}
-	if old, ok := r.byID[id]; ok { // still in the ring: update in place
-		r.byID[id] = removal{why, at, old.slot}
-		return
-	}
-	slot := len(r.ring)
-	if slot < limit {
-		r.ring = append(r.ring, id)
-	} else {
-		slot = r.next % len(r.ring)
-		r.next = slot + 1
-		// The slot's ID may have been forgotten, or remembered again in a
-		// newer slot: only its own record goes.
-		if old := r.ring[slot]; r.byID[old].slot == slot {
-			delete(r.byID, old)
-		}
-		r.ring[slot] = id
-	}
-	r.byID[id] = removal{why, at, slot}
-}
-
-// forget drops id, put again: its ring slot stays until it is reused.
-func (r *removals) forget(id string) { delete(r.byID, id) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -57,8 +56,11 @@ func TestEntitySetStoreInmem(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustPut(t, st, newSet("NEW", "S", 1000, time.Hour))
-		if why, _, ok := st.Removed("BRF"); !ok || why != inmem.RemovalExpired {
-			t.Fatalf("Removed(BRF) = %q, %v; want expired", why, ok)
+		if got := st.Stats(); got.Expirations != 1 || got.Evictions != 0 {
+			t.Fatalf("expirations %d, evictions %d; want BRF expired, none evicted", got.Expirations, got.Evictions)
+		}
+		if _, err := st.Get(ctx, "BRF", t0.Add(2*time.Minute)); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("Get(BRF) = %v, want ENOTFOUND", err)
 		}
 		for _, id := range []string{"OLD", "MID", "NEW"} {
 			if _, err := st.Get(ctx, id, t0.Add(2*time.Minute)); err != nil {
@@ -119,58 +121,24 @@ func TestEntitySetStoreInmem(t *testing.T) {
 	})
 }
 
-func TestEntitySetStoreRemoved(t *testing.T) {
+// TestEntitySetStoreRemovalReasons checks that each way a set leaves the
+// store is counted under its own reason.
+func TestEntitySetStoreRemovalReasons(t *testing.T) {
 	ctx := context.Background()
-	t.Run("EachReason", func(t *testing.T) {
-		one := newSet("EVICTED", "S", 100, time.Hour).Bytes()
-		st := inmem.NewEntitySetStore(int64(2*one + 100)) // IDs differ in length
-		st.Now = func() time.Time { return t0 }
-		mustPut(t, st, newSet("EVICTED", "S", 100, time.Hour), newSet("EXPIRED", "S", 100, time.Minute))
-		st.Expire(ctx, t0.Add(time.Minute))
-		mustPut(t, st, newSet("RELEASED", "S", 100, time.Hour), newSet("SESSION", "T", 100, time.Hour)) // evicts EVICTED
-		if err := st.Release(ctx, "RELEASED"); err != nil {
-			t.Fatal(err)
-		}
-		st.ReleaseSession(ctx, "T")
-		mustPut(t, st, newSet("HELD", "S", 100, time.Hour))
-		for id, want := range map[string]inmem.Removal{
-			"EVICTED": inmem.RemovalEvicted, "EXPIRED": inmem.RemovalExpired,
-			"RELEASED": inmem.RemovalReleased, "SESSION": inmem.RemovalReleased,
-		} {
-			if why, at, ok := st.Removed(id); !ok || why != want || at.IsZero() {
-				t.Errorf("Removed(%s) = %q, %v, %v; want %q", id, why, at, ok, want)
-			}
-		}
-		for _, id := range []string{"HELD", "UNKNOWN"} {
-			if why, _, ok := st.Removed(id); ok {
-				t.Errorf("Removed(%s) = %q for a set held or never put", id, why)
-			}
-		}
-	})
-	t.Run("OnlyTheLastN", func(t *testing.T) {
-		st := inmem.NewEntitySetStore(1 << 30)
-		st.RememberRemoved = 3
-		for i := range 10 {
-			id := fmt.Sprint(i)
-			mustPut(t, st, newSet(id, "S", 1, time.Hour))
-			if i == 8 {
-				mustPut(t, st, newSet("7", "S", 1, time.Hour)) // put back: forgotten, then removed again
-			}
-			st.Release(ctx, id)
-			if i == 8 {
-				st.Release(ctx, "7")
-			}
-		}
-		var remembered []string
-		for i := range 10 {
-			if _, _, ok := st.Removed(fmt.Sprint(i)); ok {
-				remembered = append(remembered, fmt.Sprint(i))
-			}
-		}
-		if want := []string{"7", "8", "9"}; !slices.Equal(remembered, want) {
-			t.Fatalf("remembered %v, want %v", remembered, want)
-		}
-	})
+	one := newSet("EVICTED", "S", 100, time.Hour).Bytes()
+	st := inmem.NewEntitySetStore(int64(2*one + 100)) // IDs differ in length
+	st.Now = func() time.Time { return t0 }
+	mustPut(t, st, newSet("EVICTED", "S", 100, time.Hour), newSet("EXPIRED", "S", 100, time.Minute))
+	st.Expire(ctx, t0.Add(time.Minute))
+	mustPut(t, st, newSet("RELEASED", "S", 100, time.Hour), newSet("SESSION", "T", 100, time.Hour)) // evicts EVICTED
+	if err := st.Release(ctx, "RELEASED"); err != nil {
+		t.Fatal(err)
+	}
+	st.ReleaseSession(ctx, "T")
+	got := st.Stats()
+	if got.Evictions != 1 || got.Expirations != 1 || got.Releases != 2 {
+		t.Fatalf("evictions %d, expirations %d, releases %d; want 1, 1, 2", got.Evictions, got.Expirations, got.Releases)
+	}
 }
 
 func TestEntitySetStoreStats(t *testing.T) {

@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/fourd/fourd"
@@ -566,5 +565,3 @@ func appendAggregates(b []byte, v any) []byte {
 func setURI(dc *fourd.DataClass, id string) string {
 	return "/rest/" + dc.Name + "/$entityset/" + id
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -233,11 +233,3 @@ func Count(tb testing.TB, db fourd.Datastore, dc *fourd.DataClass) int {
 	}
 	return n
 }
-
-type fourdComparison = filter.Comparison
-
-// orderBy builds an OrderBy of one path holding name as it is, as a Go
-// caller could (the $orderby parser would refuse it).
-func orderBy(name string) filter.OrderBy {
-	return filter.OrderBy{{Path: filter.Path{{Name: name}}}}
-}

@@ -2,7 +2,6 @@ package userfile_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,27 +58,7 @@ func MustAdd(tb testing.TB, s *userfile.Store, name, password string, privileges
 	return u
 }
 
-// wantCode checks that err is a *fourd.Error with that code and errCode.
-func wantCode(t *testing.T, err error, code string, errCode int) {
-	t.Helper()
-	var fe *fourd.Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T), want a *fourd.Error %s", err, err, code)
-	}
-	if fe.Code != code || fe.ErrCode != errCode {
-		t.Errorf("error %q: code %s %d, want %s %d", fe.Message, fe.Code, fe.ErrCode, code, errCode)
-	}
-}
-
 func usersPath(t *testing.T) string { return filepath.Join(t.TempDir(), userfile.FileName) }
-
-func names(users []fourd.User) []string {
-	var out []string
-	for _, u := range users {
-		out = append(out, u.Name)
-	}
-	return out
-}
 
 // TestStore runs the fourd.UserStore conformance suite on the users file.
 func TestStore(t *testing.T) {
