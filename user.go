@@ -206,6 +206,9 @@ func CheckPrivileges(privileges []string) ([]string, error) {
 // character replaced by the smallest of its Unicode simple case folding
 // orbit, so that FoldUserName(a) == FoldUserName(b) exactly when
 // strings.EqualFold(a, b). ("K", "k" and the Kelvin sign share a key.)
+// It is the one rule for user names: the users directory's lookups and
+// the login limiter's buckets both use it, so that "ſam" and "sam" are one
+// user everywhere.
 func FoldUserName(name string) string {
 	var b strings.Builder
 	b.Grow(len(name))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -255,7 +254,7 @@ func trim[V any](m map[string]V, done func(V) bool) {
 // authenticate checks a user's credentials under the login quotas.
 func (h *Handler) authenticate(r *http.Request, name, password string) (*fourd.User, error) {
 	q, now := h.Quotas, h.Now()
-	addr, user := clientIP(r), strings.ToLower(name)
+	addr, user := clientIP(r), fourd.FoldUserName(name)
 	pairKey, addrKey, userKey := "pair:"+user+"|"+addr, "addr:"+addr, "user:"+user
 	known := h.logins.knows(user+"|"+addr, q.KnownAddressLifetime, now)
 	if wait := h.loginThrottle(pairKey, q.MaxLoginFailuresPerUser, q.LoginWindow, now); wait > 0 {

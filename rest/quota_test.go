@@ -99,3 +99,24 @@ func TestLoginQuota(t *testing.T) {
 		t.Fatalf("after the window: %d %s", status, result)
 	}
 }
+
+// TestLoginQuotaFoldsUserNames checks that the login limiter folds user
+// names by the users directory's own rule (fourd.FoldUserName): "ſam"
+// (U+017F LATIN SMALL LETTER LONG S), "SAM" and "sam" are one user, so
+// their failures fall in one bucket.
+func TestLoginQuotaFoldsUserNames(t *testing.T) {
+	clock := servertest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	srv := MustOpenServer(t, servertest.WithClock(clock), servertest.WithQuietTicks(),
+		withQuotas(rest.Quotas{MaxLoginFailuresPerUser: 3, MaxLoginFailuresPerAddress: 50, LoginWindow: time.Minute}),
+		servertest.WithUser(t, "sam", bobPassword))
+	c := servertest.NewHTTPClient(t)
+	for i, name := range []string{"sam", "SAM", "\u017Fam"} {
+		if status, _ := login(t, c, srv, name, "wrong-password", ""); status != http.StatusUnauthorized {
+			t.Fatalf("failure %d as %q: status %d, want 401", i, name, status)
+		}
+	}
+	status, body := send(t, c, http.MethodPost, srv.URL()+"/rest/$catalog/authentify", `[{"name":"Sam","password":"`+bobPassword+`"}]`)
+	if status != http.StatusTooManyRequests || errCodeOf(t, body) != fourd.ErrCodeQuota {
+		t.Fatalf("fourth attempt as Sam: %d %s, want 429: three failures of one user under three spellings", status, body)
+	}
+}
