@@ -39,14 +39,15 @@ type ProcessTable struct {
 
 	mu      sync.Mutex
 	slots   []*fourd.Process // index number-1; nil for a free slot
-	free    numberHeap       // free numbers below len(slots)
+	byID    map[int64]*fourd.Process
+	free    numberHeap // free numbers below len(slots)
 	live    int
 	closing bool
 }
 
 // NewProcessTable returns an empty table.
 func NewProcessTable() *ProcessTable {
-	return &ProcessTable{Now: time.Now, MaxBoundThreads: DefaultMaxBoundThreads}
+	return &ProcessTable{Now: time.Now, MaxBoundThreads: DefaultMaxBoundThreads, byID: make(map[int64]*fourd.Process)}
 }
 
 func (t *ProcessTable) register(spec fourd.ProcessSpec) (*fourd.Process, error) {
@@ -66,6 +67,7 @@ func (t *ProcessTable) register(spec fourd.ProcessSpec) (*fourd.Process, error) 
 	}
 	p := spec.New(n, id, created, t.remove)
 	t.slots[n-1] = p
+	t.byID[id] = p
 	t.live++
 	return p, nil
 }
@@ -78,6 +80,7 @@ func (t *ProcessTable) remove(p *fourd.Process) {
 		return
 	}
 	t.slots[n-1] = nil
+	delete(t.byID, p.ID())
 	t.live--
 	t.free.push(n)
 }
@@ -129,16 +132,12 @@ func (t *ProcessTable) Process(number int) *fourd.Process {
 	return t.slots[number-1]
 }
 
-// ProcessByID implements fourd.ProcessTable.
+// ProcessByID implements fourd.ProcessTable: one lookup in an index by
+// ID, whatever the number of live processes.
 func (t *ProcessTable) ProcessByID(id int64) *fourd.Process {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, p := range t.slots {
-		if p != nil && p.ID() == id {
-			return p
-		}
-	}
-	return nil
+	return t.byID[id]
 }
 
 // list copies the live processes (of one session, or all) under the lock.

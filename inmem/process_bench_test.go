@@ -1,6 +1,7 @@
 package inmem_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/fourd/fourd"
@@ -51,4 +52,32 @@ func BenchmarkTrack(b *testing.B) {
 			p.End(nil)
 		}
 	})
+}
+
+// BenchmarkProcessByID measures finding a process by ID ($process/abort,
+// AbortProcessByID) with 1 to 100,000 live processes: the cost must stay
+// flat, since the table keeps an index by ID rather than scanning slots.
+func BenchmarkProcessByID(b *testing.B) {
+	for _, n := range []int{1, 100, 10_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			tab := MustOpenTable(b)
+			ps := make([]*fourd.Process, n)
+			for i := range ps {
+				ps[i] = mustTrack(b, tab, fourd.ProcessSpec{SessionID: "S"})
+			}
+			b.Cleanup(func() {
+				for _, p := range ps {
+					p.End(nil)
+				}
+			})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p := ps[(i*7919)%n] // spread over the table
+				if tab.ProcessByID(p.ID()) != p {
+					b.Fatal("wrong process")
+				}
+			}
+		})
+	}
 }
