@@ -341,3 +341,28 @@ func BenchmarkCreate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRelationSort is a page of 20 employees sorted through the N->1
+// relation employer, with 1 and 10 terms: every row is sorted, so the cost
+// is that of the sort keys (a join per relation path).
+func BenchmarkRelationSort(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	for _, terms := range []string{
+		"employer.name",
+		"employer.name,employer.city,employer.country,employer.revenues,employer.ID,employer.name desc,employer.city desc,employer.country desc,employer.revenues desc,lastName",
+	} {
+		ob, err := filter.ParseOrderBy(terms)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("terms=%d", len(ob)), func(b *testing.B) {
+			sel := fourd.Selection{DataClass: db.Model().DataClass("Employee"), OrderBy: ob}
+			for b.Loop() {
+				if _, _, err := db.Page(ctx, sel, 0, 20, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
