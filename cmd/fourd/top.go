@@ -51,13 +51,13 @@ type topState struct {
 	lastID   int64
 	lastAt   time.Time
 
-	prompt  string // a question or an input line at the bottom
-	input   string // the text typed after an input prompt
-	confirm func() // what "y" does after a question
+	prompt  string                                    // a question or an input line at the bottom
+	input   string                                    // the text typed after an input prompt
+	confirm func()                                    // what "y" does after a question
 	pending func(context.Context, *rest.Client) error // the action confirm prepared
-	editing bool   // the prompt is the filter's input line
-	session bool   // the selected process's session is shown
-	message string // the outcome of the last action
+	editing bool                                      // the prompt is the filter's input line
+	session bool                                      // the selected process's session is shown
+	message string                                    // the outcome of the last action
 }
 
 // topCallTimeout bounds each call of a refresh or an action.
