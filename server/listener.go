@@ -30,7 +30,9 @@ func (s *Server) startListener() error {
 	return err
 }
 
-// processListener shows its process waiting for I/O while it accepts.
+// processListener shows its process waiting for I/O while it accepts, and
+// gives net/http connections whose own refusals carry the __ERROR
+// envelope (envelopeConn).
 type processListener struct {
 	net.Listener
 	proc *fourd.Process
@@ -39,5 +41,9 @@ type processListener struct {
 func (l *processListener) Accept() (net.Conn, error) {
 	done := l.proc.Wait(fourd.StateWaitingForInputOutput)
 	defer done()
-	return l.Listener.Accept()
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return envelopeConn{c}, nil
 }
