@@ -2,6 +2,7 @@ package fourd
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -138,4 +139,20 @@ type EntitySetStore interface {
 	// hold now.
 	Size() int64
 	Used() int64
+}
+
+// ReleaseEntitySet releases the entity set with that ID (any case). With
+// owner "" it releases any set: the administrator's action, or any client
+// on a server without access control, as in 4D. With an owner session ID
+// it releases only a set that session made, and answers another's as an
+// unknown set (ENOTFOUND, errCode 1802), so that IDs cannot be probed.
+// Either way it costs one lookup in the store. It is the one way a set is
+// released on request: REST's $method=release and $release, and the Go
+// API's ReleaseEntitySet.
+func ReleaseEntitySet(ctx context.Context, sets EntitySetStore, id, owner string) error {
+	id = strings.ToUpper(id)
+	if owner == "" {
+		return sets.Release(ctx, id)
+	}
+	return sets.ReleaseOwn(ctx, id, owner)
 }

@@ -290,9 +290,9 @@ func (h *Handler) release(r *http.Request, id string) error {
 		if s == nil {
 			return errEntitySetNotFound(id)
 		}
-		return h.EntitySets.ReleaseOwn(r.Context(), id, s.ID)
+		return fourd.ReleaseEntitySet(r.Context(), h.EntitySets, id, s.ID)
 	}
-	return h.EntitySets.Release(r.Context(), id)
+	return fourd.ReleaseEntitySet(r.Context(), h.EntitySets, id, "")
 }
 
 func errEntitySetNotFound(id string) error {

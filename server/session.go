@@ -37,5 +37,5 @@ func (s *Server) DropSession(ctx context.Context, id string) error {
 // ReleaseEntitySet releases any entity set, whichever session made it (the
 // admin action); ENOTFOUND (errCode 1802) for an unknown set.
 func (s *Server) ReleaseEntitySet(ctx context.Context, id string) error {
-	return s.EntitySets.Release(ctx, strings.ToUpper(id))
+	return fourd.ReleaseEntitySet(ctx, s.EntitySets, id, "")
 }
