@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"sync"
 	"testing"
 
@@ -80,19 +81,7 @@ func TestCancelledRequest(t *testing.T) {
 	// request sends GET /rest/Employee in the background and returns its
 	// outcome once it has one.
 	request := func(ctx context.Context, u string) <-chan error {
-		done := make(chan error, 1)
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u+"/rest/Employee", nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				done <- err
-				return
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			done <- &answer{resp.StatusCode, body}
-		}()
-		return done
+		return requestWith(ctx, http.DefaultClient, u)
 	}
 	// requestProcess returns the process serving the blocked request.
 	requestProcess := func(t *testing.T, procs *inmem.ProcessTable) *fourd.Process {
@@ -128,6 +117,33 @@ func TestCancelledRequest(t *testing.T) {
 		servertest.Receive(t, "the query to start", data.started)
 		requestProcess(t, procs).Abort(fourd.ErrAborted)
 		check(t, servertest.Receive(t, "the answer", done), http.StatusConflict, fourd.ErrCodeInterrupted, log)
+	})
+	t.Run("AbortedThenSameConnection", func(t *testing.T) {
+		// An aborted request must leave its kept-alive connection fit for
+		// the next request: cutting the connection's reads on abort
+		// cancelled the connection's context, and the next request on it
+		// was answered 200 with an empty body.
+		_, procs, data, log, u := open(t)
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		c := &http.Client{Transport: tr}
+		var conns []bool
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotConn: func(i httptrace.GotConnInfo) { conns = append(conns, i.Reused) },
+		})
+		for i := range 3 {
+			done := requestWith(ctx, c, u)
+			servertest.Receive(t, "the query to start", data.started)
+			for _, pi := range procs.Processes("") {
+				if pi.Name == "GET /rest/Employee" {
+					procs.ProcessByID(pi.ID).Abort(fourd.ErrAborted)
+				}
+			}
+			check(t, servertest.Receive(t, fmt.Sprintf("answer %d", i), done), http.StatusConflict, fourd.ErrCodeInterrupted, log)
+		}
+		if len(conns) != 3 || !conns[1] || !conns[2] {
+			t.Fatalf("connections reused: %v, want [false true true]: the test shows nothing", conns)
+		}
 	})
 	t.Run("SessionEnded", func(t *testing.T) {
 		_, procs, data, log, u := open(t)
@@ -165,6 +181,24 @@ func TestCancelledRequest(t *testing.T) {
 			t.Fatalf("%d error records logged for a client that went away: %v", n, log.errs)
 		}
 	})
+}
+
+// requestWith sends GET /rest/Employee through c in the background and
+// returns its outcome once it has one.
+func requestWith(ctx context.Context, c *http.Client, u string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u+"/rest/Employee", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		done <- &answer{resp.StatusCode, body}
+	}()
+	return done
 }
 
 // answer is an HTTP answer passed as an error through a channel.

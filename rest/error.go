@@ -104,7 +104,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	err, gone := cancellation(r.Context(), err)
 	if gone {
-		return // the client went away: nobody to answer, nothing to log
+		// The connection's context ended: the client went away, most
+		// likely, and then this answer goes nowhere and nothing is logged.
+		// It is written all the same: were the client still there, an
+		// unwritten answer would reach it as a 200 with an empty body.
+		err = fourd.Errorf(fourd.EUNAVAILABLE, fourd.ErrCodeInterrupted, "the request was interrupted: its connection was closed")
 	}
 	status := StatusCode(err)
 	items := envelopeItems(err)
@@ -141,8 +145,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 //   - the server is stopping: 503, errCode 9006;
 //   - a cause that is a *fourd.Error (a budget or quota that cancels the
 //     work): that error;
-//   - anything else, the client closing its connection: gone is true, and
-//     nothing is answered or logged.
+//   - anything else, the client closing its connection: gone is true;
+//     nothing is logged, and the 503 written goes nowhere.
 //
 // An error the handler chose itself (a *fourd.Error that is not internal)
 // is kept even if the context ended meanwhile, and so is any error while
