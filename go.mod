@@ -8,7 +8,19 @@ require (
 	golang.org/x/term v0.47.0
 )
 
-require github.com/creack/pty v1.1.24
+require (
+	github.com/chromedp/chromedp v0.14.2
+	github.com/creack/pty v1.1.24
+)
+
+require (
+	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327 // indirect
+	github.com/chromedp/sysutil v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.4.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

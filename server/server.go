@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/admin"
 	"github.com/fourd/fourd/metrics"
 	"github.com/fourd/fourd/rest"
 )
@@ -188,6 +189,7 @@ func New() *Server {
 		DemoEmployees:   DefaultDemoEmployees,
 		Progress:        fourd.NewProgress(),
 		Functions:       rest.NewFunctions(),
+		console:         admin.Handler(),
 	}
 }
 
