@@ -43,6 +43,7 @@ func browser(t *testing.T) string {
 // newBrowser starts a headless Chromium with a fresh profile and returns
 // a context for its first tab; everything ends at the test's cleanup.
 func newBrowser(t *testing.T) context.Context {
+	profile := filepath.Join(t.TempDir(), "profile")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser(t)),
 		chromedp.Headless,
@@ -53,7 +54,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1100, 700),
 	}
 	// A generous bound for the whole run, never a wait on time alone:
@@ -63,7 +64,24 @@ func newBrowser(t *testing.T) context.Context {
 	// chromedp logs CDP events it does not model (such as the dialog's
 	// top-layer updates) as errors: they are not failures of the console.
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancelTimeout() })
+	t.Cleanup(func() {
+		if err := chromedp.Cancel(bctx); err != nil {
+			t.Logf("close the browser: %v", err)
+		}
+		cancelBrowser()
+		cancelAlloc()
+		cancelTimeout()
+		// Chromium's helper processes may still write into the profile
+		// for a moment after the browser has exited: remove it here,
+		// retrying, so that t.TempDir's own removal finds it gone.
+		for i := 0; i < 50; i++ {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("the browser profile %s could not be removed", profile)
+	})
 	return bctx
 }
 
@@ -290,4 +308,38 @@ func call(c *http.Client, url string) result {
 		r.errCode = env.Errors[0].ErrCode
 	}
 	return r
+}
+
+// TestConsoleFiles checks that the console's files are served from the
+// binary on the public listener without a session or a process, and that
+// a path outside them is a 404.
+func TestConsoleFiles(t *testing.T) {
+	srv := servertest.MustOpenServer(t, servertest.WithQuietTicks())
+	c := servertest.NewHTTPClient(t)
+	sessions := servertest.Sessions(t, srv)
+	for _, tc := range []struct {
+		path, contentType string
+		status            int
+	}{
+		{"/console/", "text/html; charset=utf-8", http.StatusOK},
+		{"/console/console.js", "text/javascript; charset=utf-8", http.StatusOK},
+		{"/console/console.css", "text/css; charset=utf-8", http.StatusOK},
+		{"/console/nothing.js", "", http.StatusNotFound},
+	} {
+		resp, err := c.Get(srv.URL() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || tc.contentType != "" && resp.Header.Get("Content-Type") != tc.contentType {
+			t.Errorf("GET %s: %d %q, want %d %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, tc.contentType)
+		}
+		if resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s: no Content-Security-Policy", tc.path)
+		}
+	}
+	if got := servertest.Sessions(t, srv); got != sessions {
+		t.Errorf("sessions after loading the console: %d, want %d (no new one)", got, sessions)
+	}
 }
