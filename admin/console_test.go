@@ -204,6 +204,45 @@ func TestConsole(t *testing.T) {
 		}
 	})
 
+	// Pause and resume by keyboard alone, in a filtered, sorted list.
+	t.Run("FilterSortPauseResume", func(t *testing.T) {
+		p := servertest.Blocked(t, srv)
+		pause, resume := fmt.Sprintf("#pause-%d", p.ID()), fmt.Sprintf("#resume-%d", p.ID())
+		run(t, ctx, "filter on the name and sort by it",
+			chromedp.SetValue("#filter", "name=blocked", chromedp.ByQuery),
+			chromedp.Click(`#filter-form button[type="submit"]`, chromedp.ByQuery),
+			chromedp.Poll(`document.querySelectorAll("#processes tbody tr").length === 1`, nil),
+			chromedp.WaitVisible(pause, chromedp.ByQuery),
+			chromedp.Click(`th button[data-sort="name"]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`th button[data-sort="name"][aria-sort="ascending"]`, chromedp.ByQuery),
+		)
+		run(t, ctx, "pause it by keyboard",
+			chromedp.Focus(pause, chromedp.ByQuery),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible("#confirm-ok", chromedp.ByQuery),
+			chromedp.Focus("#confirm-ok", chromedp.ByQuery),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(resume, chromedp.ByQuery),
+		)
+		if st := p.State(); st != fourd.StatePaused {
+			t.Fatalf("process state after Pause: %v, want paused", st)
+		}
+		run(t, ctx, "resume it",
+			chromedp.Focus(resume, chromedp.ByQuery),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible("#confirm-ok", chromedp.ByQuery),
+			chromedp.Focus("#confirm-ok", chromedp.ByQuery),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(pause, chromedp.ByQuery),
+			chromedp.Evaluate(`document.querySelector("#filter").value = ""`, nil),
+			chromedp.Click(`#filter-form button[type="submit"]`, chromedp.ByQuery),
+			chromedp.Poll(`document.querySelectorAll("#processes tbody tr").length > 1`, nil),
+		)
+		if st := p.State(); st == fourd.StatePaused {
+			t.Fatal("process still paused after Resume")
+		}
+	})
+
 	t.Run("Sessions", func(t *testing.T) {
 		run(t, ctx, "sessions page",
 			chromedp.Click(`nav button[data-page="sessions"]`, chromedp.ByQuery),
