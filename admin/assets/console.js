@@ -13,7 +13,7 @@ const state = {
   activity: null,
   info: null,
   isAdmin: true,
-  sort: { key: "number", dir: 1 },
+  sort: { key: "ID", dir: 1 },
   match: "",
   samples: [], // {t, sessions, processes, maxID}
   skew: 0,     // server time minus local time, from the Date header
@@ -261,7 +261,7 @@ function renderProcesses() {
     if (p.session) {
       actions.append(el("button", { type: "button", id: "session-" + p.ID, onclick: () => {
         const pre = $("#process-session");
-        pre.textContent = "Session of process " + p.number + " (" + p.name + "):\n" + JSON.stringify(p.session, null, 2);
+        pre.textContent = "Session of process " + p.ID + " (" + p.name + "):\n" + JSON.stringify(p.session, null, 2);
         pre.hidden = false;
         pre.focus();
       } }, "Session"));
@@ -269,13 +269,13 @@ function renderProcesses() {
     if (p.visible) {
       const ref = { ID: p.ID };
       actions.append(
-        el("button", { type: "button", id: "abort-" + p.ID, onclick: () => act("Abort process " + p.number + " (" + p.name + ")?", "POST", "/rest/$process/abort", ref) }, "Abort"),
+        el("button", { type: "button", id: "abort-" + p.ID, onclick: () => act("Abort process " + p.ID + " (" + p.name + ")?", "POST", "/rest/$process/abort", ref) }, "Abort"),
         p.state === 5
-          ? el("button", { type: "button", id: "resume-" + p.ID, onclick: () => act("Resume process " + p.number + "?", "POST", "/rest/$process/resume", ref) }, "Resume")
-          : el("button", { type: "button", id: "pause-" + p.ID, onclick: () => act("Pause process " + p.number + "?", "POST", "/rest/$process/pause", ref) }, "Pause"));
+          ? el("button", { type: "button", id: "resume-" + p.ID, onclick: () => act("Resume process " + p.ID + "?", "POST", "/rest/$process/resume", ref) }, "Resume")
+          : el("button", { type: "button", id: "pause-" + p.ID, onclick: () => act("Pause process " + p.ID + "?", "POST", "/rest/$process/pause", ref) }, "Pause"));
     }
     return el("tr", { "data-id": p.ID },
-      el("td", {}, p.number), el("td", { title: p.url || "" }, p.name + (p.phase ? " [" + p.phase + (p.rowsDone !== undefined ? " " + p.rowsDone + " rows" : "") + "]" : "")), el("td", {}, p.type),
+      el("td", {}, p.ID), el("td", { title: p.url || "" }, p.name + (p.phase ? " [" + p.phase + (p.rowsDone !== undefined ? " " + p.rowsDone + " rows" : "") + "]" : "")), el("td", {}, p.type),
       el("td", {}, STATES[p.state] || p.state), el("td", {}, procValue(p, "user", now)),
       el("td", {}, (p.cpuUsage * 100).toFixed(1) + " %"), el("td", {}, (p.cpuTime || 0).toFixed(3) + " s"),
       el("td", {}, duration(procValue(p, "age", now))), actions);
