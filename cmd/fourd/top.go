@@ -34,7 +34,7 @@ var topSorts = []struct {
 	{"time", func(a, b *fourd.ProcessInfo) bool { return a.CreationDateTime.Before(b.CreationDateTime) }},
 	{"state", func(a, b *fourd.ProcessInfo) bool { return a.State > b.State }},
 	{"type", func(a, b *fourd.ProcessInfo) bool { return a.Type < b.Type }},
-	{"number", func(a, b *fourd.ProcessInfo) bool { return a.Number < b.Number }},
+	{"id", func(a, b *fourd.ProcessInfo) bool { return a.ID < b.ID }},
 }
 
 // topState is what the view shows; only the loop goroutine touches it.
@@ -317,7 +317,7 @@ func (st *topState) key(k []byte) (act func(context.Context, *rest.Client) error
 	case cur != nil && (k[0] == 'a' || k[0] == 'p' || k[0] == 'r'):
 		p := *cur
 		verb := map[byte]string{'a': "abort", 'p': "pause", 'r': "resume"}[k[0]]
-		st.prompt = fmt.Sprintf("%s process %d (ID %d, %s)? y/n", verb, p.Number, p.ID, p.Name)
+		st.prompt = fmt.Sprintf("%s process %d (%s)? y/n", verb, p.ID, p.Name)
 		key := k[0]
 		st.confirm = func() {
 			st.pending = func(ctx context.Context, c *rest.Client) error {
@@ -326,14 +326,16 @@ func (st *topState) key(k []byte) (act func(context.Context, *rest.Client) error
 				case 'a':
 					err = c.AbortProcess(ctx, p.ID)
 				case 'p':
-					err = c.PauseProcess(ctx, p.Number)
+					// By unique ID, never by number: a number is a slot that
+					// another process may have taken since the screen showed it.
+					err = c.PauseProcessByID(ctx, p.ID)
 				case 'r':
-					err = c.ResumeProcess(ctx, p.Number)
+					err = c.ResumeProcessByID(ctx, p.ID)
 				}
 				if err == nil {
-					st.message = fmt.Sprintf("%sd process %d", strings.TrimSuffix(verb, "e"), p.Number)
+					st.message = fmt.Sprintf("%sd process %d", strings.TrimSuffix(verb, "e"), p.ID)
 					if key == 'a' {
-						st.message = fmt.Sprintf("aborted process %d", p.Number)
+						st.message = fmt.Sprintf("aborted process %d", p.ID)
 					}
 				}
 				return err
@@ -386,7 +388,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 	if st.session && cur != nil {
 		st.sessionPanel(line, cur, now, rows)
 	} else {
-		line(fmt.Sprintf("%4s %7s %-16s %-11s %5s %7s %-8s %s", "NUM", "ID", "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
+		line(fmt.Sprintf("%7s %4s %-16s %-11s %5s %7s %-8s %s", "ID", "NUM", "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
 		start := 0
 		for i := range procs {
 			if cur != nil && procs[i].ID == cur.ID && i >= rows {
@@ -403,7 +405,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 			if p.Session != nil {
 				user = userLabel(*p.Session)
 			}
-			row := fmt.Sprintf("%4d %7d %-16.16s %-11.11s %5.1f %7s %-8.8s %s", p.Number, p.ID, p.Type, p.State,
+			row := fmt.Sprintf("%7d %4d %-16.16s %-11.11s %5.1f %7s %-8.8s %s", p.ID, p.Number, p.Type, p.State,
 				p.CPUUsage*100, formatDuration(now.Sub(p.CreationDateTime)), user, what)
 			if cur != nil && p.ID == cur.ID {
 				b.WriteString("\x1b[1m")
@@ -434,7 +436,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 
 // sessionPanel shows the selected process's session.
 func (st *topState) sessionPanel(line func(string, bool), p *fourd.ProcessInfo, now time.Time, rows int) {
-	line(fmt.Sprintf("process %d (ID %d) %s — any key returns", p.Number, p.ID, p.Name), true)
+	line(fmt.Sprintf("process %d (number %d) %s — any key returns", p.ID, p.Number, p.Name), true)
 	s := p.Session
 	if s == nil {
 		line("no session: an internal process", false)

@@ -123,7 +123,7 @@ func TestTop(t *testing.T) {
 	waitFor("the session view", "session    "+srv.StoredProcedureSession().ID, "(server)")
 	send("x") // any key returns to the list
 	send("a")
-	waitFor("the confirmation", "abort process "+strconv.Itoa(batch.Number())+" (ID "+strconv.FormatInt(batch.ID(), 10)+", import batch)? y/n")
+	waitFor("the confirmation", "abort process "+strconv.FormatInt(batch.ID(), 10)+" (import batch)? y/n")
 	if srv.Processes.ProcessByID(batch.ID()) == nil {
 		t.Fatal("aborted before the confirmation")
 	}
@@ -132,7 +132,7 @@ func TestTop(t *testing.T) {
 	if cause := batch.Cause(); cause != fourd.ErrAborted {
 		t.Errorf("cause %v, want ErrAborted", cause)
 	}
-	waitFor("the outcome", "aborted process "+strconv.Itoa(batch.Number()))
+	waitFor("the outcome", "aborted process "+strconv.FormatInt(batch.ID(), 10))
 
 	send("\x03") // Ctrl-C
 	if err := servertest.Receive(t, "top to exit on Ctrl-C", done); err != nil {
