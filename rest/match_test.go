@@ -7,27 +7,12 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/servertest"
-	"github.com/fourd/fourd/server"
 )
-
-// startNamed starts a user process named name that runs until aborted.
-func startNamed(t *testing.T, srv *server.Server, name string) *fourd.Process {
-	t.Helper()
-	p, err := srv.NewProcess(name, func(p *fourd.Process) error {
-		<-p.Done()
-		return p.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Abort(nil); <-p.Ended() })
-	return p
-}
 
 func TestActivityMatch(t *testing.T) {
 	srv := MustOpenServer(t)
-	one, two := startNamed(t, srv, "import batch 1"), startNamed(t, srv, "import batch 2")
-	startNamed(t, srv, "report")
+	one, two := servertest.BlockedNamed(t, srv, "import batch 1"), servertest.BlockedNamed(t, srv, "import batch 2")
+	servertest.BlockedNamed(t, srv, "report")
 	c := servertest.NewClient(t, srv)
 
 	t.Run("OKProcesses", func(t *testing.T) {

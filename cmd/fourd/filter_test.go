@@ -5,29 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/servertest"
-	"github.com/fourd/fourd/server"
 )
-
-func startNamed(t *testing.T, srv *server.Server, name string) *fourd.Process {
-	t.Helper()
-	p, err := srv.NewProcess(name, func(p *fourd.Process) error {
-		<-p.Done()
-		return p.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Abort(nil); <-p.Ended() })
-	return p
-}
 
 func TestFilterCommands(t *testing.T) {
 	t.Setenv("FOURD_USER", "")
 	srv := servertest.MustOpenServer(t)
-	one, two := startNamed(t, srv, "import 1"), startNamed(t, srv, "import 2")
-	report := startNamed(t, srv, "report")
+	one, two := servertest.BlockedNamed(t, srv, "import 1"), servertest.BlockedNamed(t, srv, "import 2")
+	report := servertest.BlockedNamed(t, srv, "report")
 
 	t.Run("OKActivityFilter", func(t *testing.T) {
 		stdout, _, err := runCmd(t, "activity", "--server", srv.URL(), "--processes-only", "--filter", "name=import@")

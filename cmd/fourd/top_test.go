@@ -43,8 +43,8 @@ func (s *ptyScreen) since(off int) (string, int) {
 func TestTop(t *testing.T) {
 	t.Setenv("FOURD_USER", "")
 	srv := servertest.MustOpenServer(t)
-	batch := startNamed(t, srv, "import batch")
-	startNamed(t, srv, "nightly report")
+	batch := servertest.BlockedNamed(t, srv, "import batch")
+	servertest.BlockedNamed(t, srv, "nightly report")
 
 	ptmx, tty, err := pty.Open()
 	if err != nil {

@@ -124,12 +124,18 @@ func WithUser(tb testing.TB, name, password string, privileges ...string) func(*
 	}
 }
 
-// Blocked starts a user process that runs until it is aborted, passing a
-// checkpoint every millisecond so that it can be paused and delayed; the
-// test's cleanup aborts it and waits for its end.
+// Blocked starts a user process named "blocked" that runs until it is
+// aborted, passing a checkpoint every millisecond so that it can be paused
+// and delayed; the test's cleanup aborts it and waits for its end.
 func Blocked(tb testing.TB, srv *server.Server) *fourd.Process {
 	tb.Helper()
-	p, err := srv.NewProcess("blocked", func(p *fourd.Process) error {
+	return BlockedNamed(tb, srv, "blocked")
+}
+
+// BlockedNamed is Blocked with the process named name.
+func BlockedNamed(tb testing.TB, srv *server.Server, name string) *fourd.Process {
+	tb.Helper()
+	p, err := srv.NewProcess(name, func(p *fourd.Process) error {
 		for {
 			if err := p.Checkpoint(); err != nil {
 				return err
