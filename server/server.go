@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -106,6 +107,11 @@ type Server struct {
 	// AllowAddressChange lets a session cookie be used from another client
 	// address than the one that opened the session.
 	AllowAddressChange bool
+	// TrustedProxies are the load balancers (CIDR prefixes) whose
+	// X-Forwarded-For header names the client: a request whose peer is one
+	// of them is served as coming from the client the header names (see
+	// proxy.go). Empty: the peer is the client, whatever the headers say.
+	TrustedProxies []netip.Prefix
 	// Quotas bounds sessions, entity sets and login attempts;
 	// rest.DefaultQuotas when nil.
 	Quotas *rest.Quotas
@@ -350,7 +356,7 @@ func (s *Server) Open() (err error) {
 	s.handler.Init()
 	s.logAccess(context.Background())
 	s.httpServer = &http.Server{
-		Handler:           s.routes(),
+		Handler:           withClientAddress(s.TrustedProxies, s.routes()),
 		ReadHeaderTimeout: cmp.Or(s.HeaderTimeout, DefaultHeaderTimeout),
 		IdleTimeout:       cmp.Or(s.ConnIdleTimeout, DefaultConnIdleTimeout),
 		MaxHeaderBytes:    cmp.Or(s.MaxHeaderBytes, DefaultMaxHeaderBytes),

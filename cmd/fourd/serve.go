@@ -68,6 +68,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	headerTimeout := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "how long a client has to send a request's headers before its connection is closed")
 	connIdle := fs.Duration("conn-idle-timeout", server.DefaultConnIdleTimeout, "how long an idle keep-alive connection is kept open")
 	maxHeader := fs.Int("max-header-size", server.DefaultMaxHeaderBytes, "largest request line and headers in bytes; larger ones get 431 and the connection is closed")
+	trustedProxy := fs.String("trusted-proxy", env("FOURD_TRUSTED_PROXY", ""), "comma-separated CIDR prefixes of load balancers whose X-Forwarded-For names the client (env FOURD_TRUSTED_PROXY); empty: trust none")
 	allowAddressChange := fs.Bool("allow-session-address-change", false, "honour a session cookie sent from another client address than the one that opened the session")
 	logLevel := fs.String("log-level", env("FOURD_LOG_LEVEL", "info"), "debug, info, warn or error (env FOURD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("FOURD_LOG_FORMAT", "text"), "text or json (env FOURD_LOG_FORMAT)")
@@ -114,6 +115,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		srv.BodyTimeout = -1 // the flag's 0 means no limit
 	}
 	srv.AllowAddressChange = *allowAddressChange
+	if srv.TrustedProxies, err = server.ParseTrustedProxies(*trustedProxy); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
 	srv.Addr = *addr
 	srv.AdminAddr = *adminAddr
 	srv.LogRequests = *logRequests
