@@ -11,6 +11,7 @@ require (
 require (
 	github.com/chromedp/chromedp v0.14.2
 	github.com/creack/pty v1.1.24
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
 require (
@@ -20,6 +21,7 @@ require (
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 )
 
 require (
