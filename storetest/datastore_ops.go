@@ -265,9 +265,15 @@ func testSave(t *testing.T, open OpenDatastore) {
 		if fe.Component != fourd.ComponentDB || len(fe.Also) != 2 || fe.Also[0].ErrCode != fourd.ErrCodeCannotSaveRecord || fe.Also[1].ErrCode != fourd.ErrCodeEntityNotSaved {
 			t.Fatalf("got %+v", fe)
 		}
+		// The database's name is the backend's: SQLite's file name (data
+		// here), PostgreSQL's database name.
+		database, ok := strings.CutPrefix(fe.Also[0].Message, "Cannot save record 0 in table Employee of database ")
+		if !ok || database == "" || strings.ContainsAny(database, " \n") {
+			database = "<name>"
+		}
 		want := []string{
 			"Given stamp does not match current one for record# 0 of table Employee",
-			"Cannot save record 0 in table Employee of database data",
+			"Cannot save record 0 in table Employee of database " + database,
 			`The entity# 1 in the "Employee" dataclass cannot be saved`,
 		}
 		if got := []string{fe.Message, fe.Also[0].Message, fe.Also[1].Message}; !slices.Equal(got, want) {
