@@ -55,10 +55,13 @@ func inModel(m *fourd.Model, dc *fourd.DataClass) error {
 // not convert, an operator the attribute's type does not take, a
 // collection path, a placeholder without a value, a vector).
 func CheckFilter(m *fourd.Model, dc *fourd.DataClass, n filter.Node) (Node, error) {
-	return checker{m}.node(dc, n)
+	return checker{m: m}.node(dc, n)
 }
 
-type checker struct{ m *fourd.Model }
+type checker struct {
+	m     *fourd.Model
+	terms int // the terms of the sort being checked
+}
 
 func (c checker) node(dc *fourd.DataClass, n filter.Node) (Node, error) {
 	switch n := n.(type) {
@@ -69,7 +72,7 @@ func (c checker) node(dc *fourd.DataClass, n filter.Node) (Node, error) {
 		if err := checkPath(dc, n.Path); err != nil {
 			return nil, err
 		}
-		return c.comparison(dc, n.Path, n.Op, n.Value)
+		return c.comparison(dc, n.Path, n.Op, &n.Value)
 	case *filter.Logical:
 		if n == nil {
 			break
@@ -148,24 +151,23 @@ func validName(s string) bool {
 }
 
 // comparison checks "path op v" on dc, path being checked already.
-func (c checker) comparison(dc *fourd.DataClass, path filter.Path, op filter.Op, v filter.Value) (Node, error) {
+func (c checker) comparison(dc *fourd.DataClass, path filter.Path, op filter.Op, v *filter.Value) (Node, error) {
 	name, rest := path[0].Name, path[1:]
 	a := dc.Attribute(name)
 	if a == nil {
 		return nil, unknownAttribute(dc, name)
 	}
-	src := filter.Comparison{Path: path, Op: op, Value: v}
 	switch {
 	case a.Kind == fourd.KindRelatedEntities:
 		return c.toMany(dc, a, rest, op, v)
 	case a.Kind == fourd.KindRelatedEntity && len(rest) > 0:
-		return c.toOne(dc, a, rest, op, v, src)
+		return c.toOne(dc, a, path, op, v)
 	case a.Type == fourd.AttrObject && len(rest) > 0:
-		return compare(Field{DataClass: dc, Attribute: a, Property: rest, Name: dc.Name + "." + name + "." + rest.String()}, src)
+		return compare(Field{DataClass: dc, Attribute: a, Property: rest, Path: path}, op, v)
 	case len(rest) > 0:
 		return nil, badFilter("%s.%s is a %s attribute: it has no property %q", dc.Name, name, a.Type, rest[0].Name)
 	}
-	return compare(Field{DataClass: dc, Attribute: a, Type: c.typeOf(a), Name: dc.Name + "." + name}, src)
+	return compare(Field{DataClass: dc, Attribute: a, Type: c.typeOf(a), Path: path}, op, v)
 }
 
 // typeOf returns the type of a's values: for a relatedEntity attribute,
@@ -178,11 +180,11 @@ func (c checker) typeOf(a *fourd.Attribute) fourd.AttributeType {
 }
 
 // toOne checks a comparison through the N->1 relation a of dc.
-func (c checker) toOne(dc *fourd.DataClass, a *fourd.Attribute, rest filter.Path, op filter.Op, v filter.Value, src filter.Comparison) (Node, error) {
-	rel := c.m.DataClass(a.RelatedDataClass)
+func (c checker) toOne(dc *fourd.DataClass, a *fourd.Attribute, path filter.Path, op filter.Op, v *filter.Value) (Node, error) {
+	rel, rest := c.m.DataClass(a.RelatedDataClass), path[1:]
 	// employer.ID = 3: the foreign key holds the related key already.
 	if len(rest) == 1 && rest[0].Name == rel.PrimaryKey {
-		return compare(Field{DataClass: dc, Attribute: a, Type: rel.Key().Type, Name: dc.Name + "." + a.Name + "." + rest[0].Name}, src)
+		return compare(Field{DataClass: dc, Attribute: a, Type: rel.Key().Type, Path: path}, op, v)
 	}
 	cond, err := c.comparison(rel, rest, op, v)
 	if err != nil {
@@ -194,7 +196,7 @@ func (c checker) toOne(dc *fourd.DataClass, a *fourd.Attribute, rest filter.Path
 
 // toMany checks a comparison through the 1->N relation a of dc: some
 // related entity matches (for # and !==: none matches the = or ===).
-func (c checker) toMany(dc *fourd.DataClass, a *fourd.Attribute, rest filter.Path, op filter.Op, v filter.Value) (Node, error) {
+func (c checker) toMany(dc *fourd.DataClass, a *fourd.Attribute, rest filter.Path, op filter.Op, v *filter.Value) (Node, error) {
 	if len(rest) == 0 {
 		return nil, badFilter("%s.%s lists related entities: compare one of their attributes (%s.attribute)", dc.Name, a.Name, a.Name)
 	}
@@ -224,16 +226,14 @@ func (c checker) toMany(dc *fourd.DataClass, a *fourd.Attribute, rest filter.Pat
 	return j, nil
 }
 
-// compare checks "f op v" for a resolved field; src is the comparison as
-// written, relative to f's dataclass.
-func compare(f Field, src filter.Comparison) (*Compare, error) {
-	op, v := src.Op, src.Value
-	cmp := &Compare{Field: f, Source: src}
+// compare checks "f op v" for a resolved field.
+func compare(f Field, op filter.Op, v *filter.Value) (*Compare, error) {
+	cmp := &Compare{Field: f, written: op, value: v}
 	switch v.Kind {
 	case filter.KindPlaceholder:
 		return nil, badFilter("placeholder :%d has no value", v.Placeholder)
 	case filter.KindVector:
-		return nil, badFilter("%s: vector comparisons are not supported", f.Name)
+		return nil, badFilter("%s: vector comparisons are not supported", f.Name())
 	case filter.KindNull:
 		switch op {
 		case filter.OpEqual, filter.OpStrictEqual:
@@ -241,12 +241,12 @@ func compare(f Field, src filter.Comparison) (*Compare, error) {
 		case filter.OpNotEqual, filter.OpStrictNotEqual:
 			cmp.Op = NotNull
 		default:
-			return nil, badFilter("%s: null can follow only =, ==, ===, #, != and !==", f.Name)
+			return nil, badFilter("%s: null can follow only =, ==, ===, #, != and !==", f.Name())
 		}
 		return cmp, nil
 	}
 	if f.Type == fourd.AttrObject {
-		return nil, badFilter("%s is an object: compare one of its properties (%s.property)", f.Name, f.Name[strings.LastIndexByte(f.Name, '.')+1:])
+		return nil, badFilter("%s is an object: compare one of its properties (%s.property)", f.Name(), f.Path[len(f.Path)-1].Name)
 	}
 	switch op {
 	case filter.OpIn:
@@ -258,23 +258,23 @@ func compare(f Field, src filter.Comparison) (*Compare, error) {
 		return cmp, nil
 	case filter.OpBegin:
 		if !f.Text() || v.Kind == filter.KindList {
-			return nil, badFilter("%s: begin applies to text attributes only", f.Name)
+			return nil, badFilter("%s: begin applies to text attributes only", f.Name())
 		}
 		cmp.Op, cmp.Pattern = Like, Pattern{v.Str, ""}
 		return cmp, nil
 	case filter.OpKeyword:
 		if !f.Text() || v.Kind == filter.KindList {
-			return nil, badFilter("%s: %% (keyword) applies to text attributes only", f.Name)
+			return nil, badFilter("%s: %% (keyword) applies to text attributes only", f.Name())
 		}
 		cmp.Op, cmp.Value = Keyword, v.Str
 		return cmp, nil
 	}
 	if v.Kind == filter.KindList {
-		return nil, badFilter("%s: a list can follow only IN", f.Name)
+		return nil, badFilter("%s: a list can follow only IN", f.Name())
 	}
 	if v.Kind == filter.KindString && v.Wildcard && (op == filter.OpEqual || op == filter.OpNotEqual) {
 		if !f.Text() {
-			return nil, badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", f.Name, f.Type, truncate(v.Str, 40))
+			return nil, badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", f.Name(), f.Type, truncate(v.Str, 40))
 		}
 		cmp.Op, cmp.Pattern = Like, Pattern(v.Pattern)
 		if op == filter.OpNotEqual {
@@ -296,7 +296,7 @@ func compare(f Field, src filter.Comparison) (*Compare, error) {
 	case filter.OpGreaterEqual:
 		cmp.Op = Ge
 	default:
-		return nil, badFilter("%s: unknown operator %v", f.Name, op)
+		return nil, badFilter("%s: unknown operator %v", f.Name(), op)
 	}
 	x, err := convert(f, v)
 	if err != nil {
@@ -307,24 +307,24 @@ func compare(f Field, src filter.Comparison) (*Compare, error) {
 }
 
 // in checks the list of "f IN [v1, v2, ...]".
-func in(f Field, v filter.Value) (List, error) {
+func in(f Field, v *filter.Value) (List, error) {
 	var l List
 	if v.Kind != filter.KindList {
-		return l, badFilter("%s: IN needs a list: [v1, v2]", f.Name)
+		return l, badFilter("%s: IN needs a list: [v1, v2]", f.Name())
 	}
-	for _, el := range v.List {
+	for i, el := range v.List {
 		switch {
 		case el.Kind == filter.KindNull:
 			l.Null = true
 		case el.Kind == filter.KindString && el.Wildcard:
 			if !f.Text() {
-				return l, badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", f.Name, f.Type, truncate(el.Str, 40))
+				return l, badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", f.Name(), f.Type, truncate(el.Str, 40))
 			}
 			l.Patterns = append(l.Patterns, Pattern(el.Pattern))
 		case el.Kind == filter.KindList || el.Kind == filter.KindVector || el.Kind == filter.KindPlaceholder:
-			return l, badFilter("%s: an IN list holds plain values", f.Name)
+			return l, badFilter("%s: an IN list holds plain values", f.Name())
 		default:
-			x, err := convert(f, el)
+			x, err := convert(f, &v.List[i])
 			if err != nil {
 				return l, err
 			}
@@ -345,40 +345,49 @@ func CheckOrderBy(m *fourd.Model, dc *fourd.DataClass, ob filter.OrderBy) ([]Ord
 	if len(ob) == 0 {
 		return nil, nil
 	}
-	c := checker{m}
+	c := checker{m: m, terms: len(ob)}
 	out := make([]Order, len(ob))
+	var hops []*fourd.Attribute // every term's Through, end to end: one allocation for most sorts
 	for i, o := range ob {
 		if err := checkPath(dc, o.Path); err != nil {
 			return nil, err
 		}
 		out[i].Desc = o.Desc
-		if err := c.sortKey(dc, o.Path, &out[i]); err != nil {
+		start := len(hops)
+		var err error
+		if hops, err = c.sortKey(dc, o.Path, &out[i], hops); err != nil {
 			return nil, err
+		}
+		if len(hops) > start {
+			out[i].Through = hops[start:len(hops):len(hops)]
 		}
 	}
 	return out, nil
 }
 
-// sortKey resolves the path of a sort key into o.
-func (c checker) sortKey(dc *fourd.DataClass, path filter.Path, o *Order) error {
+// sortKey resolves the path of a sort key into o, appending the relations
+// it goes through to hops.
+func (c checker) sortKey(dc *fourd.DataClass, path filter.Path, o *Order, hops []*fourd.Attribute) ([]*fourd.Attribute, error) {
 	name, rest := path[0].Name, path[1:]
 	a := dc.Attribute(name)
 	switch {
 	case a == nil:
-		return unknownAttribute(dc, name)
+		return hops, unknownAttribute(dc, name)
 	case a.Kind == fourd.KindRelatedEntities:
-		return badFilter("cannot sort by %s.%s: it lists related entities", dc.Name, name)
+		return hops, badFilter("cannot sort by %s.%s: it lists related entities", dc.Name, name)
 	case a.Kind == fourd.KindRelatedEntity && len(rest) > 0:
-		o.Through = append(o.Through, a)
-		return c.sortKey(c.m.DataClass(a.RelatedDataClass), rest, o)
+		if hops == nil {
+			hops = make([]*fourd.Attribute, 0, c.terms)
+		}
+		return c.sortKey(c.m.DataClass(a.RelatedDataClass), rest, o, append(hops, a))
 	case a.Type == fourd.AttrObject && len(rest) > 0:
-		o.Field = Field{DataClass: dc, Attribute: a, Property: rest, Name: dc.Name + "." + name + "." + rest.String()}
-		return nil
+		o.Field = Field{DataClass: dc, Attribute: a, Property: rest, Path: path}
+		return hops, nil
 	case len(rest) > 0:
-		return badFilter("%s.%s is a %s attribute: it has no property %q", dc.Name, name, a.Type, rest[0].Name)
+		return hops, badFilter("%s.%s is a %s attribute: it has no property %q", dc.Name, name, a.Type, rest[0].Name)
 	}
-	o.Field = Field{DataClass: dc, Attribute: a, Type: c.typeOf(a), Name: dc.Name + "." + name}
-	return nil
+	o.Field = Field{DataClass: dc, Attribute: a, Type: c.typeOf(a), Path: path}
+	return hops, nil
 }
 
 // CheckField checks the attribute path of $compute and $distinct on dc:
@@ -399,11 +408,11 @@ func CheckField(dc *fourd.DataClass, attr string) (Field, error) {
 	case a.Kind != fourd.KindStorage:
 		return Field{}, badFilter("%s.%s is a relation: name one of its attributes from its own dataclass", dc.Name, a.Name)
 	case len(path) > 1 && a.Type == fourd.AttrObject:
-		return Field{DataClass: dc, Attribute: a, Property: path[1:], Name: dc.Name + "." + a.Name + "." + path[1:].String()}, nil
+		return Field{DataClass: dc, Attribute: a, Property: path[1:], Path: path}, nil
 	case len(path) > 1:
 		return Field{}, badFilter("%s.%s is a %s attribute: it has no property %q", dc.Name, a.Name, a.Type, path[1].Name)
 	}
-	return Field{DataClass: dc, Attribute: a, Type: a.Type, Name: dc.Name + "." + a.Name}, nil
+	return Field{DataClass: dc, Attribute: a, Type: a.Type, Path: path}, nil
 }
 
 // Aggregates returns the $compute operations that apply to a field of type
@@ -438,13 +447,13 @@ func CheckCompute(f Field, op fourd.Aggregate) ([]fourd.Aggregate, error) {
 			return []fourd.Aggregate{op}, nil
 		}
 	}
-	return nil, badFilter("$compute: %s does not apply to %s, %s", op, f.Name, article(f.Type))
+	return nil, badFilter("$compute: %s does not apply to %s, %s", op, f.Name(), article(f.Type))
 }
 
 // CheckDistinct checks $distinct's field: any but a whole object.
 func CheckDistinct(f Field) error {
 	if f.Type == fourd.AttrObject {
-		return badFilter("$distinct: %s is an object: name one of its properties", f.Name)
+		return badFilter("$distinct: %s is an object: name one of its properties", f.Name())
 	}
 	return nil
 }

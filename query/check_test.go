@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,7 +21,7 @@ func dump(n query.Node) string {
 	switch n := n.(type) {
 	case *query.Compare:
 		f := n.Field
-		s := fmt.Sprintf("%s:%s %s", f.Name, f.Type, n.Op)
+		s := fmt.Sprintf("%s:%s %s", f.Name(), f.Type, n.Op)
 		switch n.Op {
 		case query.Eq, query.Ne, query.Lt, query.Le, query.Gt, query.Ge, query.Keyword:
 			s += " " + constant(n.Value)
@@ -223,7 +224,7 @@ func TestCheckSelection(t *testing.T) {
 			t.Fatalf("got %+v", sel)
 		}
 		o := sel.OrderBy[0]
-		if len(o.Through) != 1 || o.Through[0] != emp.Attribute("employer") || o.Field.Name != "Company.name" || !o.Desc {
+		if len(o.Through) != 1 || o.Through[0] != emp.Attribute("employer") || o.Field.Name() != "Company.name" || !o.Desc {
 			t.Errorf("first key %+v", o)
 		}
 		o = sel.OrderBy[1]
@@ -240,7 +241,7 @@ func TestCheckSelection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sel.OrderBy) != 1 || sel.OrderBy[0].Field.Name != "Employee.lastName" {
+		if len(sel.OrderBy) != 1 || sel.OrderBy[0].Field.Name() != "Employee.lastName" {
 			t.Errorf("got %+v", sel.OrderBy)
 		}
 	})
@@ -284,7 +285,7 @@ func TestCheckField(t *testing.T) {
 	m := storetest.DatastoreModel(t)
 	emp := m.DataClass("Employee")
 	f, err := query.CheckField(emp, "info.score")
-	if err != nil || f.Property.String() != "score" || f.Type != "" || f.Name != "Employee.info.score" {
+	if err != nil || f.Property.String() != "score" || f.Type != "" || f.Name() != "Employee.info.score" {
 		t.Errorf("info.score: %+v, %v", f, err)
 	}
 	f, err = query.CheckField(emp, "salary")
@@ -384,5 +385,85 @@ func TestNormalizeUUID(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("%q: %q %v", in, got, ok)
 		}
+	}
+}
+
+func TestConvert(t *testing.T) {
+	day := time.Date(1980, 5, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		typ  fourd.AttributeType
+		in   any
+		want any
+	}{
+		{fourd.AttrString, "x", "x"},
+		{fourd.AttrUUID, "a1b2c3d4-e5f6-0718-293a-4b5c6d7e8f90", "A1B2C3D4E5F60718293A4B5C6D7E8F90"},
+		{fourd.AttrLong, 3.0, int64(3)},
+		{fourd.AttrLong64, json.Number("12"), int64(12)},
+		{fourd.AttrLong, " 7 ", int64(7)},
+		{fourd.AttrLong, "7.0", int64(7)},
+		{fourd.AttrNumber, 2, 2.0},
+		{fourd.AttrNumber, "1.5", 1.5},
+		{fourd.AttrBool, "true", true},
+		{fourd.AttrBool, false, false},
+		{fourd.AttrDate, "1980-05-01", day},
+		{fourd.AttrDate, day.Add(23 * time.Hour), day},
+		{fourd.AttrDate, " ", nil},
+		{fourd.AttrObject, map[string]any{"a": 1.0}, map[string]any{"a": 1.0}},
+		{fourd.AttrNumber, nil, nil},
+	}
+	for _, tt := range tests {
+		got, err := query.Convert(tt.typ, tt.in)
+		if err != nil || fmt.Sprintf("%T %v", got, got) != fmt.Sprintf("%T %v", tt.want, tt.want) {
+			t.Errorf("%s %#v: got %#v, %v; want %#v", tt.typ, tt.in, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		typ fourd.AttributeType
+		in  any
+		msg string
+	}{
+		{fourd.AttrString, 3.0, "expected a string, found the number 3"},
+		{fourd.AttrUUID, "abc", `"abc" is not a UUID (32 hexadecimal characters)`},
+		{fourd.AttrLong, 1.5, "1.5 is not an integer"},
+		{fourd.AttrLong, 1e300, "1e+300 is not an integer"},
+		{fourd.AttrLong, true, "expected an integer, found the boolean true"},
+		{fourd.AttrNumber, "NaN", `"NaN" is not a number`},
+		{fourd.AttrBool, "yes", `expected true or false, found the string "yes"`},
+		{fourd.AttrDate, "1980-13-01", `"1980-13-01" is not a date (YYYY-MM-DD, an ISO 8601 date-time or dd!mm!yyyy)`},
+		{fourd.AttrDate, 3.0, "expected a date string, found the number 3"},
+		{fourd.AttrObject, []any{}, "expected an object, found an array"},
+	} {
+		if _, err := query.Convert(tt.typ, tt.in); err == nil || err.Error() != tt.msg {
+			t.Errorf("%s %#v: got %v, want %q", tt.typ, tt.in, err, tt.msg)
+		}
+	}
+}
+
+// TestNodeString checks the descriptions $queryplan shows: comparisons as
+// written, relative to their dataclass; joins in 4D's words.
+func TestNodeString(t *testing.T) {
+	m := storetest.DatastoreModel(t)
+	check := func(dc, text string) query.Node {
+		t.Helper()
+		n, err := query.CheckFilter(m, m.DataClass(dc), storetest.Query(t, text).Expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got, want := check("Employee", "employer.ID=3").String(), "Employee.employer.ID = 3"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	j := check("Employee", "employer.name=Acme@").(*query.Join)
+	if got, want := j.String()+" / "+j.Step.String(), "Join on Table : Company : Employee.employer = Company.ID / Company.name = 'Acme@'"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	j = check("Company", "staff.lastName # smith").(*query.Join)
+	if got, want := j.String()+" / "+j.Step.String()+" / "+j.Cond.String(), "Join on Table : Employee : Company.ID = Employee.employer / Employee.lastName != 'smith' / Employee.lastName = 'smith'"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	l := check("Employee", "NOT(info.city = null) OR salary > 1").(*query.Logical)
+	if got, want := l.String()+" / "+l.Left.String()+" / "+l.Left.(*query.Not).X.String(), "OR / NOT / Employee.info.city = null"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -54,6 +54,11 @@
 //     as dates), booleans as it stores them, and object properties by
 //     their JSON type.
 //
-// ParseDate and NormalizeUUID are the forms of dates and UUIDs 4D's clients
-// send, for backends that convert saved values.
+// # Saved values
+//
+// Convert turns a value a client saves (decoded from JSON) into the Go
+// value of its attribute's type, with the messages clients see for one
+// that does not fit; a backend then stores that value in its own form.
+// ParseDate and NormalizeUUID read the forms of dates and UUIDs 4D's
+// clients send.
 package query

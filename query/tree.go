@@ -100,10 +100,9 @@ type Compare struct {
 	Pattern Pattern
 	// List holds the values of In.
 	List List
-	// Source is the comparison as written, its path relative to
-	// Field.DataClass (the part after the relations a Join went through):
-	// for descriptions.
-	Source filter.Comparison
+
+	written filter.Op     // the operator as written (positive in a None join's Cond), for String
+	value   *filter.Value // the constant as written, for String
 }
 
 // Op is the operator of a Compare: 4D's operators, normalised.
@@ -205,10 +204,15 @@ type Field struct {
 	// constant's own type: int64, float64, bool, time.Time for a date, or
 	// string.
 	Type fourd.AttributeType
-	// Name names the field in messages: "Employee.employer.name" for
-	// employer.name on Employee.
-	Name string
+	// Path is the field's path as written, from DataClass: [salary],
+	// [employer ID] (a foreign key compared with the related key),
+	// [info address city] (an object property).
+	Path filter.Path
 }
+
+// Name names the field in messages: "Employee.salary",
+// "Employee.info.address.city".
+func (f Field) Name() string { return f.DataClass.Name + "." + f.Path.String() }
 
 // Text reports whether the field holds text (string, uuid, or an object
 // property): the fields that Like and Keyword apply to, compared without
@@ -234,10 +238,14 @@ func (*Join) node()    {}
 func (*Logical) node() {}
 func (*Not) node()     {}
 
-// String returns the comparison as written, after its dataclass's name:
-// "Employee.lastName = 'Smith'".
+// String returns the comparison as written, its path relative to its
+// dataclass, after the dataclass's name: "Employee.lastName = 'Smith'",
+// "Company.name = 'Acme@'" under a join.
 func (c *Compare) String() string {
-	return c.Field.DataClass.Name + "." + c.Source.String()
+	if c.value == nil {
+		return c.Field.Name() + " " + c.Op.String()
+	}
+	return c.Field.DataClass.Name + "." + (&filter.Comparison{Path: c.Field.Path, Op: c.written, Value: *c.value}).String()
 }
 
 // String returns 4D's description of the join: "Join on Table : Company :

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/filter"
+	"github.com/fourd/fourd/query"
 )
 
 // columns resolves the attributes to load: nil means every storage and
@@ -106,13 +107,14 @@ func (s *scanner) scan(rows *sql.Rows) (*fourd.Entity, error) {
 
 // Rows returns the row IDs of the selection, in its order.
 func (db *DB) Rows(ctx context.Context, sel fourd.Selection) ([]fourd.RowID, error) {
-	t, from, where, order, err := db.selection(sel)
+	c, err := db.selection(sel)
 	if err != nil {
 		return nil, err
 	}
+	t, where, order := c.t, c.where, c.order
 	var out []fourd.RowID
 	err = db.query(ctx, func(tx querier) error {
-		out, err = queryRows(ctx, tx, "SELECT t0."+t.rowCol+from+where.sql+order.sql, append(where.args, order.args...))
+		out, err = queryRows(ctx, tx, "SELECT t0."+t.rowCol+c.from+where.sql+order.sql, append(where.args, order.args...))
 		return err
 	})
 	if err != nil {
@@ -142,10 +144,11 @@ func queryRows(ctx context.Context, tx querier, query string, args []any) ([]fou
 // Page returns at most top entities of the selection after skipping skip,
 // and the size of the whole selection, both read from one snapshot.
 func (db *DB) Page(ctx context.Context, sel fourd.Selection, skip, top int, attrs []string) ([]*fourd.Entity, int, error) {
-	t, from, where, order, err := db.selection(sel)
+	c, err := db.selection(sel)
 	if err != nil {
 		return nil, 0, err
 	}
+	t, from, where, order := c.t, c.from, c.where, c.order
 	cols, err := t.columns(attrs)
 	if err != nil {
 		return nil, 0, err
@@ -313,11 +316,12 @@ func (db *DB) Sort(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowID,
 	if err != nil {
 		return nil, err
 	}
-	q := &compiler{db: db}
-	ob, err := q.order(t, "t0", order)
+	checked, err := query.CheckOrderBy(db.model, dc, order)
 	if err != nil {
 		return nil, err
 	}
+	q := &compiler{db: db}
+	ob := q.order(t, "t0", checked)
 	if len(rows) == 0 {
 		return []fourd.RowID{}, nil
 	}
@@ -344,18 +348,6 @@ func (db *DB) Sort(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowID,
 	return sorted, nil
 }
 
-// aggregates returns the operations that apply to a type, in $all's
-// order.
-func aggregates(typ fourd.AttributeType) []fourd.Aggregate {
-	switch typ {
-	case fourd.AttrLong, fourd.AttrLong64, fourd.AttrNumber, "":
-		return []fourd.Aggregate{fourd.AggregateCount, fourd.AggregateSum, fourd.AggregateAverage, fourd.AggregateMin, fourd.AggregateMax}
-	case fourd.AttrObject:
-		return []fourd.Aggregate{fourd.AggregateCount}
-	}
-	return []fourd.Aggregate{fourd.AggregateCount, fourd.AggregateMin, fourd.AggregateMax}
-}
-
 var aggregateSQL = map[fourd.Aggregate]string{
 	fourd.AggregateCount:   "count",
 	fourd.AggregateSum:     "sum",
@@ -364,28 +356,14 @@ var aggregateSQL = map[fourd.Aggregate]string{
 	fourd.AggregateMax:     "max",
 }
 
-// valueOperand resolves the attribute path of Compute and Distinct: a
-// storage attribute, or a property of an object attribute.
-func (db *DB) valueOperand(t *table, attr string) (operand, error) {
-	var path filter.Path
-	for _, name := range strings.Split(attr, ".") {
-		path = append(path, filter.Segment{Name: name})
+// valueOperand checks and resolves the attribute path of Compute and
+// Distinct (query.CheckField).
+func (db *DB) valueOperand(t *table, attr string) (query.Field, operand, error) {
+	f, err := query.CheckField(t.dc, attr)
+	if err != nil {
+		return query.Field{}, operand{}, err
 	}
-	if err := checkPath(t.dc, path); err != nil {
-		return operand{}, err
-	}
-	c := t.byName[path[0].Name]
-	switch {
-	case c == nil:
-		return operand{}, unknownAttribute(t.dc, path[0].Name)
-	case c.attr.Kind != fourd.KindStorage:
-		return operand{}, badFilter("%s.%s is a relation: name one of its attributes from its own dataclass", t.dc.Name, c.attr.Name)
-	case len(path) > 1 && c.typ == fourd.AttrObject:
-		return jsonOperand("t0", t, c, path[1:]), nil
-	case len(path) > 1:
-		return operand{}, badFilter("%s.%s is a %s attribute: it has no property %q", t.dc.Name, c.attr.Name, c.typ, path[1].Name)
-	}
-	return operand{sql: "t0." + c.name, typ: c.typ, name: t.dc.Name + "." + c.attr.Name}, nil
+	return f, operandOf(t, "t0", f), nil
 }
 
 // Compute aggregates attr (a storage attribute, or a property of an object
@@ -396,28 +374,18 @@ func (db *DB) valueOperand(t *table, attr string) (operand, error) {
 // average, min and max are nil. AggregateAll returns a map of every
 // operation that applies, by name.
 func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op fourd.Aggregate) (any, error) {
-	t, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	c, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
-	e, err := db.valueOperand(t, attr)
+	t, where := c.t, c.where
+	f, e, err := db.valueOperand(t, attr)
 	if err != nil {
 		return nil, err
 	}
-	allowed := aggregates(e.typ)
-	ops := allowed
-	if op != fourd.AggregateAll {
-		if _, ok := aggregateSQL[op]; !ok {
-			return nil, badFilter("$compute: unknown operation %q (count, sum, average, min, max, $all)", op)
-		}
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == op
-		}
-		if !ok {
-			return nil, badFilter("$compute: %s does not apply to %s, %s", op, e.name, article(e.typ))
-		}
-		ops = []fourd.Aggregate{op}
+	ops, err := query.CheckCompute(f, op)
+	if err != nil {
+		return nil, err
 	}
 	var b strings.Builder
 	var args []any
@@ -425,7 +393,7 @@ func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op 
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(aggregateSQL[o] + "(" + e.sql + ")")
+		b.WriteString(aggregateSQL[o] + "(" + e.sql() + ")")
 		args = append(args, e.args...)
 	}
 	args = append(args, where.args...)
@@ -438,13 +406,13 @@ func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op 
 		return tx.QueryRowContext(ctx, "SELECT "+b.String()+" FROM "+t.name+" AS t0"+where.sql, args...).Scan(ptrs...)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("compute %s: %w", e.name, err)
+		return nil, fmt.Errorf("compute %s: %w", f.Name(), err)
 	}
 	out := make(map[string]any, len(ops))
 	for i, o := range ops {
-		v, err := aggregateValue(e.typ, o, vals[i])
+		v, err := aggregateValue(f.Type, o, vals[i])
 		if err != nil {
-			return nil, fmt.Errorf("compute %s: %w", e.name, err)
+			return nil, fmt.Errorf("compute %s: %w", f.Name(), err)
 		}
 		out[string(o)] = v
 	}
@@ -484,30 +452,32 @@ func aggregateValue(typ fourd.AttributeType, op fourd.Aggregate, v any) (any, er
 // over the selection, sorted, at most limit of them (all when limit <= 0);
 // text values that differ only in case count as one.
 func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, limit int) ([]any, error) {
-	t, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	c, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
-	e, err := db.valueOperand(t, attr)
+	t, where := c.t, c.where
+	f, e, err := db.valueOperand(t, attr)
 	if err != nil {
 		return nil, err
 	}
-	if e.typ == fourd.AttrObject {
-		return nil, badFilter("$distinct: %s is an object: name one of its properties", e.name)
+	if err := query.CheckDistinct(f); err != nil {
+		return nil, err
 	}
 	cond := " WHERE "
 	if where.sql != "" {
 		cond = where.sql + " AND "
 	}
 	args := append(append(append(append([]any{}, e.args...), where.args...), e.args...), e.args...)
-	query := "SELECT DISTINCT " + e.sql + " FROM " + t.name + " AS t0" + cond + e.sql + " IS NOT NULL ORDER BY " + e.sql
+	x := e.sql()
+	stmt := "SELECT DISTINCT " + x + " FROM " + t.name + " AS t0" + cond + x + " IS NOT NULL ORDER BY " + x
 	if limit > 0 {
-		query += " LIMIT ?"
+		stmt += " LIMIT ?"
 		args = append(args, limit)
 	}
 	out := []any{}
 	err = db.query(ctx, func(tx querier) error {
-		rows, err := tx.QueryContext(ctx, query, args...)
+		rows, err := tx.QueryContext(ctx, stmt, args...)
 		if err != nil {
 			return err
 		}
@@ -517,8 +487,8 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 			if err := rows.Scan(&v); err != nil {
 				return err
 			}
-			if e.typ != "" {
-				if v, err = fromSQL(e.typ, v); err != nil {
+			if f.Type != "" {
+				if v, err = fromSQL(f.Type, v); err != nil {
 					return err
 				}
 			}
@@ -527,7 +497,7 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("distinct %s: %w", e.name, err)
+		return nil, fmt.Errorf("distinct %s: %w", f.Name(), err)
 	}
 	return out, nil
 }

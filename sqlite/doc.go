@@ -54,8 +54,11 @@
 //
 // # Queries
 //
-// A bound filter.Query is compiled to parameterized SQL: identifiers come
-// only from the model, every value is a "?" parameter. query.go states the
-// semantics of each operator (case-insensitive text, @ wildcards, null,
-// dates, relation and object paths, NOT as a set complement).
+// A selection is checked against the model by package query, which
+// resolves attributes, converts constants, makes relation joins explicit
+// and returns the errors a client sees for a filter that does not fit;
+// query.go compiles that typed tree to parameterized SQL: identifiers come
+// only from the model, every value is a "?" parameter. query.go also says
+// how each of 4D's rules maps to SQLite (COLLATE NOCASE, LIKE, IS NOT
+// TRUE for set complements, subqueries for joins, json_extract).
 package sqlite

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
-	"github.com/fourd/fourd/filter"
+	"github.com/fourd/fourd/query"
 )
 
 // This file serves $queryplan and $querypath: the filter tree in 4D's
@@ -17,11 +17,12 @@ var _ fourd.QueryExplainer = (*DB)(nil)
 // QueryPlan returns sel's filter as a tree of steps and SQLite's plan of
 // the statement that selects its rows.
 func (db *DB) QueryPlan(ctx context.Context, sel fourd.Selection) (fourd.QueryStep, []fourd.QueryStep, error) {
-	t, from, where, order, err := db.selection(sel)
+	c, err := db.selection(sel)
 	if err != nil {
 		return fourd.QueryStep{}, nil, err
 	}
-	plan := db.step(t, filterExpr(sel))
+	t, from, where, order := c.t, c.from, c.where, c.order
+	plan := db.step(t, c.sel.Where)
 	var engine []fourd.QueryStep
 	err = db.query(ctx, func(q querier) error {
 		rows, err := q.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT t0."+t.rowCol+from+where.sql+order.sql, append(where.args, order.args...)...)
@@ -84,117 +85,79 @@ func (db *DB) QueryPath(ctx context.Context, sel fourd.Selection) (fourd.QuerySt
 	if sel.InRows != nil {
 		return fourd.QueryStep{}, badFilter("$querypath: a query path describes a query on a whole dataclass")
 	}
-	root := db.step(t, filterExpr(sel))
-	if err := db.runStep(ctx, t, filterExpr(sel), &root); err != nil {
+	var n query.Node
+	if sel.Filter != nil && sel.Filter.Expr != nil {
+		if n, err = query.CheckFilter(db.model, sel.DataClass, sel.Filter.Expr); err != nil {
+			return fourd.QueryStep{}, err
+		}
+	}
+	root := db.step(t, n)
+	if err := db.runStep(ctx, t, n, &root); err != nil {
 		return fourd.QueryStep{}, fmt.Errorf("query path of %s: %w", t.dc.Name, err)
 	}
 	return root, nil
 }
 
-// filterExpr returns the selection's condition, nil for all entities.
-func filterExpr(sel fourd.Selection) filter.Node {
-	if sel.Filter == nil {
-		return nil
-	}
-	return sel.Filter.Expr
-}
-
-// join describes the relation a comparison on t goes through, if the
-// compiler joins for it (employer.ID = 3 reads the foreign key and does
-// not): the related table, the join's text in 4D's words, and the rest of
-// the path, on the related table.
-func (db *DB) join(t *table, c *filter.Comparison) (target *table, text string, rest filter.Path, ok bool) {
-	name, rest := c.Path[0].Name, c.Path[1:]
-	a := t.dc.Attribute(name)
-	if a == nil || len(rest) == 0 {
-		return nil, "", nil, false
-	}
-	switch a.Kind {
-	case fourd.KindRelatedEntity:
-		col := t.byName[name]
-		if col == nil || col.related == nil {
-			return nil, "", nil, false
-		}
-		rel := col.related
-		if len(rest) == 1 && rest[0].Name == rel.dc.PrimaryKey && rest[0].Class == 0 && !rest[0].Collection {
-			return nil, "", nil, false
-		}
-		return rel, "Join on Table : " + rel.dc.Name + " : " + t.dc.Name + "." + name + " = " + rel.dc.Name + "." + rel.dc.PrimaryKey, rest, true
-	case fourd.KindRelatedEntities:
-		rel, err := db.table(db.model.DataClass(a.RelatedDataClass))
-		if err != nil {
-			return nil, "", nil, false
-		}
-		return rel, "Join on Table : " + rel.dc.Name + " : " + t.dc.Name + "." + t.dc.PrimaryKey + " = " + rel.dc.Name + "." + a.Path, rest, true
-	}
-	return nil, "", nil, false
-}
-
 // step describes node n on table t, without running it.
-func (db *DB) step(t *table, n filter.Node) fourd.QueryStep {
+func (db *DB) step(t *table, n query.Node) fourd.QueryStep {
 	switch n := n.(type) {
 	case nil:
 		return fourd.QueryStep{Description: "All entities of " + t.dc.Name}
-	case *filter.Logical:
-		s := fourd.QueryStep{Description: n.Op.String()}
+	case *query.Logical:
+		s := fourd.QueryStep{Description: n.String()}
 		// A chain of one operator (a AND b AND c) is one step of three.
-		for _, side := range []filter.Node{n.Left, n.Right} {
-			if l, ok := side.(*filter.Logical); ok && l.Op == n.Op && side == n.Left {
+		for _, side := range []query.Node{n.Left, n.Right} {
+			if l, ok := side.(*query.Logical); ok && l.Op == n.Op && side == n.Left {
 				s.Steps = append(s.Steps, db.step(t, l).Steps...)
 				continue
 			}
 			s.Steps = append(s.Steps, db.step(t, side))
 		}
 		return s
-	case *filter.Not:
-		return fourd.QueryStep{Description: "NOT", Steps: []fourd.QueryStep{db.step(t, n.X)}}
-	case *filter.Comparison:
-		if target, text, rest, ok := db.join(t, n); ok {
-			sub := &filter.Comparison{Path: rest, Op: n.Op, Value: n.Value}
-			return fourd.QueryStep{Description: text, Steps: []fourd.QueryStep{db.step(target, sub)}}
-		}
-		return fourd.QueryStep{Description: t.dc.Name + "." + n.String()}
+	case *query.Not:
+		return fourd.QueryStep{Description: n.String(), Steps: []fourd.QueryStep{db.step(t, n.X)}}
+	case *query.Join:
+		// The step under a join is the condition as written (query.Join.Step).
+		return fourd.QueryStep{Description: n.String(), Steps: []fourd.QueryStep{db.step(db.tables[n.To], n.Step)}}
 	}
-	return fourd.QueryStep{Description: fmt.Sprint(n)}
+	return fourd.QueryStep{Description: n.String()}
 }
 
 // runStep counts and times node n on t into s (made by step), and its
 // sub-steps likewise. The steps of a chain (a AND b AND c, flattened by
 // step) are the chain's operands.
-func (db *DB) runStep(ctx context.Context, t *table, n filter.Node, s *fourd.QueryStep) error {
+func (db *DB) runStep(ctx context.Context, t *table, n query.Node, s *fourd.QueryStep) error {
 	var err error
 	if s.Found, s.Time, err = db.count(ctx, t, n); err != nil {
 		return err
 	}
 	switch n := n.(type) {
-	case *filter.Logical:
+	case *query.Logical:
 		operands := chain(n)
 		for i := range s.Steps {
 			if err := db.runStep(ctx, t, operands[i], &s.Steps[i]); err != nil {
 				return err
 			}
 		}
-	case *filter.Not:
+	case *query.Not:
 		return db.runStep(ctx, t, n.X, &s.Steps[0])
-	case *filter.Comparison:
-		if target, _, rest, ok := db.join(t, n); ok {
-			return db.runStep(ctx, target, &filter.Comparison{Path: rest, Op: n.Op, Value: n.Value}, &s.Steps[0])
-		}
+	case *query.Join:
+		return db.runStep(ctx, db.tables[n.To], n.Step, &s.Steps[0])
 	}
 	return nil
 }
 
 // chain returns the operands of a chain of one operator, left to right, as
 // step flattens them.
-func chain(n *filter.Logical) []filter.Node {
-	if l, ok := n.Left.(*filter.Logical); ok && l.Op == n.Op {
+func chain(n *query.Logical) []query.Node {
+	if l, ok := n.Left.(*query.Logical); ok && l.Op == n.Op {
 		return append(chain(l), n.Right)
 	}
-	return []filter.Node{n.Left, n.Right}
+	return []query.Node{n.Left, n.Right}
 }
 
 // count runs SELECT count(*) for node n on t and times it.
-func (db *DB) count(ctx context.Context, t *table, n filter.Node) (int, time.Duration, error) {
+func (db *DB) count(ctx context.Context, t *table, n query.Node) (int, time.Duration, error) {
 	q := &compiler{db: db}
 	var where frag
 	if n != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/query"
 )
 
 // errRollback makes write roll an atomic Save back after the results are
@@ -140,7 +141,7 @@ func (db *DB) valueOf(ctx context.Context, tx wtx, t *table, c *column, v any) (
 	}
 	text, ok := relatedKeyText(v)
 	if !ok {
-		return nil, badValue(t, "%s: expected the key of a %s, found %s", c.attr.Name, c.related.dc.Name, describe(v))
+		return nil, badValue(t, "%s: expected the key of a %s, found %s", c.attr.Name, c.related.dc.Name, query.Describe(v))
 	}
 	if text == "" {
 		return nil, nil
@@ -181,7 +182,7 @@ func relatedKeyText(v any) (string, bool) {
 	case bool, []any:
 		return "", false
 	}
-	i, err := toInt(v)
+	i, err := query.Convert(fourd.AttrLong64, v)
 	if err != nil {
 		return "", false
 	}
