@@ -53,7 +53,7 @@ func ProcessActivity(ctx context.Context, procs ProcessTable, sessions SessionSt
 		} else if err != nil {
 			return nil, err
 		}
-		one = s
+		one = &s
 	}
 
 	a := &Activity{}

@@ -17,7 +17,7 @@ import (
 type fixture struct {
 	procs      *inmem.ProcessTable
 	sessions   *inmem.SessionStore
-	a, b, sp   *fourd.Session
+	a, b, sp   fourd.Session
 	internal   *fourd.Process
 	inA1, inA2 *fourd.Process
 	inB, inSP  *fourd.Process
@@ -33,8 +33,8 @@ func newFixture(t *testing.T) *fixture {
 	f.sp = fourd.NewSession(fourd.SessionStoredProcedure, now, 0)
 	f.a = fourd.NewSession(fourd.SessionREST, now, time.Hour)
 	f.b = fourd.NewSession(fourd.SessionREST, now.Add(time.Second), time.Hour)
-	f.a.SetUser("U1", "alice")
-	for _, s := range []*fourd.Session{f.sp, f.a, f.b} {
+	f.a.UserID, f.a.UserName = "U1", "alice"
+	for _, s := range []fourd.Session{f.sp, f.a, f.b} {
 		if err := f.sessions.Create(ctx, s); err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,12 @@ func TestProcessActivity(t *testing.T) {
 		f := newFixture(t)
 		a := f.activity(t, "", fourd.ProcessesAndSessions)
 		f.inA1.End(nil)
-		f.a.SetUser("U2", "bob")
+		if _, err := f.sessions.Update(context.Background(), f.a.ID, func(s fourd.Session) (fourd.Session, error) {
+			s.UserID, s.UserName = "U2", "bob"
+			return s, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if len(a.Processes) != 5 || a.Processes[1].State != fourd.StateExecuting || a.Processes[1].Session.UserName != "alice" {
 			t.Fatal("snapshot changed after the fact")
 		}

@@ -65,7 +65,7 @@ func BuildInfo(ctx context.Context, sets EntitySetStore, progress *Progress, ses
 		info.Sessions = append(info.Sessions, sum)
 	}
 	if caller != nil {
-		info.Privileges = append(info.Privileges, caller.GetPrivileges()...)
+		info.Privileges = append(info.Privileges, caller.Privileges...)
 	}
 	return info, nil
 }

@@ -101,7 +101,7 @@ func infoLoad(b *testing.B, n int) (*inmem.EntitySetStore, *fourd.Progress, *inm
 			b.Fatal(err)
 		}
 		if caller == nil {
-			caller = s
+			caller = &s
 		}
 		es := &fourd.EntitySet{ID: fourd.NewID(), DataClass: "Employee", Rows: rowSets[i%len(rowSets)], SessionID: s.ID,
 			Created: now, Refreshed: now, Timeout: fourd.DefaultEntitySetTimeout}

@@ -3,8 +3,6 @@ package fourd
 import (
 	"context"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -36,137 +34,135 @@ const (
 const DefaultIdleTimeout = time.Hour
 
 // Session is a client's session: who it is, where it comes from and when
-// it expires. Its processes carry its ID. The identity fields are set when
-// it is created and never change; the user and the activity times change
-// under the session's own lock, so a *Session is safe for concurrent use.
+// it expires. Its processes carry its ID. It is a plain value: a copy
+// never changes under its holder, and it round-trips through JSON exactly
+// (times in UTC to the nanosecond, IdleTimeout in nanoseconds), so that a
+// store may keep it in memory or send it to another node. The session a
+// server serves is the one in its SessionStore: a change is made there,
+// through SessionStore.Update, never on a copy.
 //
 // A login gives a client a new session ID (no session fixation): the
-// SessionStore replaces the session rather than changing its ID.
+// SessionStore replaces the session (Replace) rather than changing its ID.
 type Session struct {
-	ID             string      // 32 uppercase hex characters
-	Type           SessionType // rest, web, storedProcedure
-	Created        time.Time
-	IPAddress      string // client address without port; "" for the stored-procedure session
-	UserAgent      string // the client's User-Agent header, for REST and web sessions
-	MachineName    string // server host name for the stored-procedure session; "" for REST: an HTTP client does not send one
-	SystemUserName string // OS user running the server for the stored-procedure session; "" for REST
-	HostType       string // the server's OS for the stored-procedure session; "" for REST: unknown
-	PersistentID   string // only 4D remote sessions have one; always "" in fourd
+	ID             string      `json:"id"` // 32 uppercase hex characters
+	Type           SessionType `json:"type"`
+	Created        time.Time   `json:"created"`
+	IPAddress      string      `json:"ipAddress,omitempty"`      // client address without port; "localhost" for the stored-procedure session
+	UserAgent      string      `json:"userAgent,omitempty"`      // the client's User-Agent header, for REST and web sessions
+	MachineName    string      `json:"machineName,omitempty"`    // server host name for the stored-procedure session; "" for REST: an HTTP client does not send one
+	SystemUserName string      `json:"systemUserName,omitempty"` // OS user running the server for the stored-procedure session; "" for REST
+	HostType       string      `json:"hostType,omitempty"`       // the server's OS for the stored-procedure session; "" for REST: unknown
+	PersistentID   string      `json:"persistentID,omitempty"`   // only 4D remote sessions have one; always "" in fourd
 
-	mu         sync.Mutex
-	userName   string
-	userID     string
-	privileges []string
-	directory  bool // the user logged in against the users directory
-	storage    Storage
+	// UserID is GuestUserID until a login; UserName is "" for a guest REST
+	// session, as in 4D until setPrivileges gives one.
+	UserID   string `json:"userID"`
+	UserName string `json:"userName,omitempty"`
+	// DirectoryUser says the user logged in against the server's users
+	// directory (users.json): the server then follows that user's changes
+	// (a removed user's sessions end, new privileges apply at the session's
+	// next request). A user that a Go program's own authentify function
+	// logs in is not a directory user.
+	DirectoryUser bool `json:"directoryUser,omitempty"`
+	// Privileges are the session's privileges, roles and includes expanded
+	// (Roles.Expand), in the order they were set (4D's
+	// Session.getPrivileges). Setting them replaces the previous ones, as
+	// 4D's Session.setPrivileges does; nil makes the session a guest again
+	// (Session.clearPrivileges).
+	Privileges []string `json:"privileges,omitempty"`
 
-	lastActivity atomic.Int64 // Unix nanoseconds
-	idleTimeout  atomic.Int64 // nanoseconds; 0 = never expires
+	// LastActivity is the time of the session's last request, as stored:
+	// see SessionStore.Touch for how far behind it may be.
+	LastActivity time.Time `json:"lastActivity"`
+	// IdleTimeout is the idle lifetime (4D's Session.idleTimeout); 0 means
+	// the session never expires.
+	IdleTimeout time.Duration `json:"idleTimeout"`
 }
 
 // NewSession returns a new guest session of type typ with a fresh ID,
 // created at now, that expires after idle of inactivity (0: never).
-func NewSession(typ SessionType, now time.Time, idle time.Duration) *Session {
-	s := &Session{ID: NewID(), Type: typ, Created: now, userID: GuestUserID}
-	s.lastActivity.Store(now.UnixNano())
-	s.idleTimeout.Store(int64(idle))
+func NewSession(typ SessionType, now time.Time, idle time.Duration) Session {
+	now = now.UTC()
+	return Session{ID: NewID(), Type: typ, Created: now, UserID: GuestUserID, LastActivity: now, IdleTimeout: idle}
+}
+
+// Clone returns a copy of s that shares nothing with it (Privileges is
+// copied; an empty list becomes nil, as JSON gives it back). Stores hand
+// out and keep clones, so that no caller changes a stored session by
+// changing its copy's slice.
+func (s Session) Clone() Session {
+	if len(s.Privileges) == 0 {
+		s.Privileges = nil
+	} else {
+		s.Privileges = append([]string(nil), s.Privileges...)
+	}
 	return s
 }
 
 // Successor returns the session a login turns s into: a new ID (so that an
 // ID known before the login is worth nothing after it: no session
-// fixation), created at now, with s's client, user, privileges, idle
-// lifetime and storage. The SessionStore's Replace swaps the two.
-func (s *Session) Successor(now time.Time) *Session {
-	n := NewSession(s.Type, now, s.IdleTimeout())
-	n.IPAddress, n.UserAgent = s.IPAddress, s.UserAgent
-	n.MachineName, n.SystemUserName, n.HostType, n.PersistentID = s.MachineName, s.SystemUserName, s.HostType, s.PersistentID
-	s.mu.Lock()
-	n.userID, n.userName, n.directory = s.userID, s.userName, s.directory
-	n.privileges = append([]string(nil), s.privileges...)
-	s.mu.Unlock()
-	s.storage.Range(func(k string, v any) bool {
-		n.storage.Set(k, v)
-		return true
-	})
+// fixation), created and active at now, with s's client, user, privileges
+// and idle lifetime. SessionStore.Replace swaps the two.
+func (s Session) Successor(now time.Time) Session {
+	n := s.Clone()
+	now = now.UTC()
+	n.ID, n.Created, n.LastActivity = NewID(), now, now
 	return n
 }
 
-// Touch records activity at now, sliding the expiration.
-func (s *Session) Touch(now time.Time) {
-	n := now.UnixNano()
-	for {
-		old := s.lastActivity.Load()
-		if n <= old || s.lastActivity.CompareAndSwap(old, n) {
-			return
-		}
-	}
-}
-
-// LastActivity returns the time of the last request in the session.
-func (s *Session) LastActivity() time.Time { return time.Unix(0, s.lastActivity.Load()).UTC() }
-
-// IdleTimeout returns the idle lifetime; 0 means the session never expires.
-func (s *Session) IdleTimeout() time.Duration { return time.Duration(s.idleTimeout.Load()) }
-
-// SetIdleTimeout changes the idle lifetime (4D's Session.idleTimeout).
-func (s *Session) SetIdleTimeout(d time.Duration) { s.idleTimeout.Store(int64(d)) }
-
-// Expiration returns when the session expires if it stays idle, or the
-// zero time for a session that never expires.
-func (s *Session) Expiration() time.Time {
-	idle := s.IdleTimeout()
-	if idle <= 0 {
+// Expiration returns when the session expires if it stays idle, read from
+// its stored LastActivity, or the zero time for a session that never
+// expires.
+func (s Session) Expiration() time.Time {
+	if s.IdleTimeout <= 0 {
 		return time.Time{}
 	}
-	return s.LastActivity().Add(idle)
+	return s.LastActivity.Add(s.IdleTimeout)
 }
 
-// Expired reports whether the session has been idle for its whole lifetime at now.
-func (s *Session) Expired(now time.Time) bool {
+// Expired reports whether the session has been idle for its whole lifetime
+// at now. A store that writes every Touch decides expiry with it; a store
+// that writes Touch lazily uses ExpiredLazily.
+func (s Session) Expired(now time.Time) bool {
 	exp := s.Expiration()
 	return !exp.IsZero() && !now.Before(exp)
 }
 
-// UserName returns the session's user name: "" for a guest REST session,
-// as in 4D until setPrivileges gives one.
-func (s *Session) UserName() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.userName
+// TouchInterval returns how much of an idle lifetime may pass before a
+// request's activity must be written to the store (SessionStore.Touch): a
+// tenth of the lifetime, at most one minute (one minute for a session that
+// never expires). A tenth keeps the error on a short lifetime's expiry
+// within 10% (6 s for the shortest lifetime the server accepts, one
+// minute); the minute keeps lastActivity, which $activity shows, as fresh
+// as people read it, while a busy client of a 60-minute session costs its
+// store one write a minute instead of one a request.
+func TouchInterval(idle time.Duration) time.Duration {
+	if idle <= 0 {
+		return time.Minute
+	}
+	return min(idle/10, time.Minute)
 }
 
-// UserID returns the session's user ID: GuestUserID until a login.
-func (s *Session) UserID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.userID
+// TouchDue reports whether a request at now must be written to a store
+// that writes Touch lazily: TouchInterval or more has passed since the
+// stored LastActivity.
+func (s Session) TouchDue(now time.Time) bool {
+	return now.Sub(s.LastActivity) >= TouchInterval(s.IdleTimeout)
 }
 
-// SetPrivileges gives the session these privileges, already expanded
-// (roles to their privileges, includes followed: Roles.Expand does it).
-// Like 4D's Session.setPrivileges, it replaces the previous ones; the
-// session stops being a guest when it has at least one.
-func (s *Session) SetPrivileges(privileges []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.privileges = append(s.privileges[:0:0], privileges...)
-}
-
-// GetPrivileges returns the session's privileges, roles and includes
-// expanded, in the order they were set (4D's Session.getPrivileges).
-func (s *Session) GetPrivileges() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.privileges...)
+// ExpiredLazily is Expired for a store that writes Touch only when
+// TouchDue: its LastActivity may be up to TouchInterval behind the last
+// request, so the session is kept that much longer, to be sure it never
+// ends before its idle lifetime (it may live up to TouchInterval longer).
+func (s Session) ExpiredLazily(now time.Time) bool {
+	exp := s.Expiration()
+	return !exp.IsZero() && !now.Before(exp.Add(TouchInterval(s.IdleTimeout)))
 }
 
 // HasPrivilege reports whether the session has the privilege; names are
 // case-insensitive, as in roles.json.
-func (s *Session) HasPrivilege(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.privileges {
+func (s Session) HasPrivilege(name string) bool {
+	for _, p := range s.Privileges {
 		if strings.EqualFold(p, name) {
 			return true
 		}
@@ -174,76 +170,22 @@ func (s *Session) HasPrivilege(name string) bool {
 	return false
 }
 
-// ClearPrivileges removes every privilege: the session becomes a guest
-// again (4D's Session.clearPrivileges).
-func (s *Session) ClearPrivileges() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.privileges = nil
-}
-
 // IsGuest reports whether the session has no privilege (4D's
 // Session.isGuest for REST sessions).
-func (s *Session) IsGuest() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.privileges) == 0
+func (s Session) IsGuest() bool { return len(s.Privileges) == 0 }
+
+// CountsAsGuest reports whether s counts as a guest for the session
+// quotas: a client session with no user and no privilege (the
+// stored-procedure session is the server's own, not a guest).
+func (s Session) CountsAsGuest() bool {
+	return s.Type != SessionStoredProcedure && s.IsGuest() && s.UserName == ""
 }
 
-// Storage returns the session's storage: values shared by every process
-// of the session (4D's Session.storage). It is empty when the session is
-// created and safe for concurrent use.
-func (s *Session) Storage() *Storage { return &s.storage }
-
-// Storage holds a session's shared values.
-type Storage struct{ m sync.Map }
-
-// Get returns the value stored under key, and whether there is one.
-func (st *Storage) Get(key string) (any, bool) { return st.m.Load(key) }
-
-// Set stores value under key.
-func (st *Storage) Set(key string, value any) { st.m.Store(key, value) }
-
-// Delete removes key.
-func (st *Storage) Delete(key string) { st.m.Delete(key) }
-
-// Range calls f for each key and value until f returns false.
-func (st *Storage) Range(f func(key string, value any) bool) {
-	st.m.Range(func(k, v any) bool { return f(k.(string), v) })
-}
-
-// SetUser records who the session belongs to. The user is not one of the
-// users directory's (see SetDirectoryUser).
-func (s *Session) SetUser(id, name string) {
-	s.mu.Lock()
-	s.userID, s.userName, s.directory = id, name, false
-	s.mu.Unlock()
-}
-
-// SetDirectoryUser records that the session belongs to a user of the
-// server's users directory (users.json), who logged in against it: the
-// server then follows that user's changes (a removed user's sessions end,
-// new privileges apply at the session's next request). A user that a Go
-// program's own authentify function logs in is set with SetUser.
-func (s *Session) SetDirectoryUser(id, name string) {
-	s.mu.Lock()
-	s.userID, s.userName, s.directory = id, name, true
-	s.mu.Unlock()
-}
-
-// DirectoryUser reports whether the session's user logged in against the
-// users directory (SetDirectoryUser).
-func (s *Session) DirectoryUser() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.directory
-}
-
-// Info returns the session's .info object (4D's Session info), read now.
-func (s *Session) Info() SessionInfo {
+// Info returns the session's .info object (4D's Session info).
+func (s Session) Info() SessionInfo {
 	return SessionInfo{
 		Type:             s.Type,
-		UserName:         s.UserName(),
+		UserName:         s.UserName,
 		MachineName:      s.MachineName,
 		SystemUserName:   s.SystemUserName,
 		IPAddress:        s.IPAddress,
@@ -252,10 +194,10 @@ func (s *Session) Info() SessionInfo {
 		State:            SessionActive,
 		ID:               s.ID,
 		PersistentID:     s.PersistentID,
-		LastActivity:     s.LastActivity(),
+		LastActivity:     s.LastActivity,
 		Expiration:       s.Expiration(),
 		UserAgent:        s.UserAgent,
-		UserID:           s.UserID(),
+		UserID:           s.UserID,
 	}
 }
 
@@ -290,42 +232,78 @@ type SessionCount struct {
 	GuestsFromAddress int // guests whose IPAddress is the address asked for
 }
 
-// CountsAsGuest reports whether s counts as a guest for the session
-// quotas: a client session with no user and no privilege (the
-// stored-procedure session is the server's own, not a guest).
-func CountsAsGuest(s *Session) bool {
-	return s.Type != SessionStoredProcedure && s.IsGuest() && s.UserName() == ""
-}
-
-// SessionStore keeps the sessions of a server.
+// SessionStore keeps the sessions of a server: the one place a session
+// lives. Callers get copies (plain values) and change a session only
+// through the store, with Update or Replace, so that a store shared by
+// several nodes (Redis) loses no change and every node sees it.
 //
-// Implementations are safe for concurrent use. The in-memory store (inmem)
-// serves one node; a shared store lets several nodes see the same sessions.
+// Implementations are safe for concurrent use. Errors a client may see are
+// *Error values: ENOTFOUND (errCode ErrCodeUnknownSession) for an ID that
+// is unknown, removed, or expired but not yet swept (an expired session is
+// never served, whatever the sweep's delay); EINVALID for a refused
+// argument. Any other error is the backend's own (a lost connection) and
+// changed nothing.
+//
+// Expiry: a session expires once it has been idle for its IdleTimeout
+// after its last request (Touch). Session, Sessions, Update and Replace
+// treat it as gone from then on; Expire removes it. What the store
+// reports as its LastActivity (and Expiration, computed from it) may be
+// behind the last request by less than TouchInterval(IdleTimeout): see
+// Touch. The in-memory store (inmem) writes every Touch and serves one
+// node; a shared store writes lazily and lets several nodes see the same
+// sessions: a change made through it on one node is seen by every node's
+// next call.
 type SessionStore interface {
-	// Create stores a new session.
-	Create(ctx context.Context, s *Session) error
-	// Session returns the live session with that ID; an unknown or expired
-	// ID returns a *Error with code ENOTFOUND.
-	Session(ctx context.Context, id string) (*Session, error)
-	// Touch records a request in the session at now, sliding its expiration.
-	Touch(ctx context.Context, s *Session, now time.Time) error
-	// Delete removes the session; an unknown ID returns ENOTFOUND.
+	// Create stores a new session; a session whose ID is already stored is
+	// refused with EINVALID.
+	Create(ctx context.Context, s Session) error
+	// Session returns a copy of the session with that ID, as stored now;
+	// ENOTFOUND for an unknown or expired ID.
+	Session(ctx context.Context, id string) (Session, error)
+	// Update changes the session with that ID: fn receives a copy of the
+	// stored session and returns the session to store, which Update
+	// returns. An error from fn is returned as it is and changes nothing.
+	// fn may be called more than once (a shared store calls it again when
+	// another writer changed the session between its read and its write),
+	// so it must be pure: compute from its argument, change nothing
+	// outside, not call the store. The result keeps the session's ID (else
+	// EINVALID: a new ID is a Replace). ENOTFOUND for an unknown or expired
+	// ID. Concurrent Updates of one session are serialised: none is lost.
+	Update(ctx context.Context, id string, fn func(Session) (Session, error)) (Session, error)
+	// Touch records a request in the session at now, sliding its
+	// expiration; ENOTFOUND for an unknown or expired ID. It runs on every
+	// request, so a store may write it lazily: only when the stored
+	// LastActivity is TouchInterval(IdleTimeout) or more before now
+	// (Session.TouchDue). The stored LastActivity is then behind the last
+	// request by less than TouchInterval, and never goes back. Either way,
+	// a session touched at T is served until T+IdleTimeout at least (never
+	// less: a lazy store checks expiry with Session.ExpiredLazily) and
+	// expires by T+IdleTimeout+TouchInterval at most if it is not touched
+	// again.
+	Touch(ctx context.Context, id string, now time.Time) error
+	// Delete removes the session; ENOTFOUND for an unknown ID.
 	Delete(ctx context.Context, id string) error
-	// Replace removes old and stores its successor in one step, so that no
-	// request sees neither; ENOTFOUND if old is gone.
-	Replace(ctx context.Context, old, successor *Session) error
+	// Replace turns the session with ID id into its successor in one step,
+	// as a login does: fn receives a copy of the stored session and
+	// returns the successor (Session.Successor, then the login's user,
+	// privileges and lifetime). The old ID stops answering and the
+	// successor is stored at once, so that no request sees neither and no
+	// Update made meanwhile is lost: fn sees it, or it fails with
+	// ENOTFOUND. fn follows Update's rules (it may be called more than
+	// once); its error is returned as it is and changes nothing. The
+	// successor is returned. ENOTFOUND for an unknown or expired id;
+	// EINVALID when the successor's ID is id, is not an ID, or is taken.
+	Replace(ctx context.Context, id string, fn func(Session) (Session, error)) (Session, error)
 	// Count returns what the session quotas read: how many sessions there
 	// are, how many of them are guests, and how many guests come from
 	// address. Its cost does not depend on the number of sessions (counters
-	// kept beside them). A session counts as a guest by what it was when
-	// stored (by Create or Replace): a client session with no user and no
-	// privilege. Sessions expired but not yet removed by Expire still
-	// count.
+	// kept beside them). A session counts as a guest by what it is now
+	// (Session.CountsAsGuest): Update and Replace keep the counters right.
+	// Sessions expired but not yet removed by Expire still count.
 	Count(ctx context.Context, address string) (SessionCount, error)
 	// Sessions returns a snapshot of every live session's info, oldest first.
 	Sessions(ctx context.Context) ([]SessionInfo, error)
-	// Expire removes every session idle for its whole lifetime at now and
-	// returns their IDs.
+	// Expire removes every session expired at now and returns their IDs.
 	Expire(ctx context.Context, now time.Time) ([]string, error)
 }
 

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -11,7 +12,14 @@ import (
 
 var _ fourd.SessionStore = (*SessionStore)(nil)
 
-// SessionStore keeps sessions in memory, in creation order.
+// SessionStore keeps sessions in memory, in creation order. It holds
+// values (clones of what it is given) and hands out clones: a caller's
+// copy never aliases the stored session.
+//
+// It writes every Touch: the write is one atomic store beside the session,
+// under the read lock, so a request costs no exclusive lock and
+// LastActivity and Expiration are never stale. Expiry is therefore exact
+// (Session.Expired), with no TouchInterval of slack.
 type SessionStore struct {
 	// Now is the clock used to hide sessions that have expired but not yet
 	// been swept by Expire; time.Now by default.
@@ -20,27 +28,47 @@ type SessionStore struct {
 	mu    sync.RWMutex
 	byID  map[string]*list.Element // of *stored
 	order list.List                // oldest first
-	// Counters for Count, kept as sessions come and go.
+	// Counters for Count, kept as sessions come, change and go.
 	guests          int
 	guestsByAddress map[string]int
 }
 
-// stored is a session with what it counted as when stored.
+// stored is one session: its value, whose LastActivity is kept apart in
+// last so that Touch needs only the read lock, and what it counts as.
 type stored struct {
-	s     *fourd.Session
+	s     fourd.Session
+	last  atomic.Int64 // s's LastActivity, Unix nanoseconds
 	guest bool
 }
 
-// add and drop keep the counters; st.mu is held.
-func (st *SessionStore) add(s *fourd.Session) *stored {
-	v := &stored{s: s, guest: fourd.CountsAsGuest(s)}
-	if v.guest {
-		st.guests++
-		st.guestsByAddress[s.IPAddress]++
-	}
-	return v
+// session returns a clone of the stored session with its LastActivity.
+func (v *stored) session() fourd.Session {
+	s := v.s.Clone()
+	s.LastActivity = time.Unix(0, v.last.Load()).UTC()
+	return s
 }
 
+func (v *stored) expired(now time.Time) bool {
+	if v.s.IdleTimeout <= 0 {
+		return false
+	}
+	return !now.Before(time.Unix(0, v.last.Load()).Add(v.s.IdleTimeout))
+}
+
+// set stores s in v and counts it; st.mu is held for writing and v is not
+// counted (new, or dropped).
+func (st *SessionStore) set(v *stored, s fourd.Session) {
+	v.s = s.Clone()
+	v.s.LastActivity = v.s.LastActivity.UTC()
+	v.last.Store(v.s.LastActivity.UnixNano())
+	v.guest = v.s.CountsAsGuest()
+	if v.guest {
+		st.guests++
+		st.guestsByAddress[v.s.IPAddress]++
+	}
+}
+
+// drop uncounts v; st.mu is held for writing.
 func (st *SessionStore) drop(v *stored) {
 	if v.guest {
 		st.guests--
@@ -49,6 +77,7 @@ func (st *SessionStore) drop(v *stored) {
 		} else {
 			delete(st.guestsByAddress, v.s.IPAddress)
 		}
+		v.guest = false
 	}
 }
 
@@ -61,37 +90,85 @@ func errUnknownSession(id string) error {
 	return fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "no session with ID %q", id)
 }
 
-// Create implements fourd.SessionStore. A session whose ID is already
-// stored is refused with EINVALID.
-func (st *SessionStore) Create(_ context.Context, s *fourd.Session) error {
+func errSessionExists(id string) error {
+	return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", id)
+}
+
+// Create implements fourd.SessionStore.
+func (st *SessionStore) Create(_ context.Context, s fourd.Session) error {
+	if !fourd.ValidID(s.ID) {
+		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session ID %q: want 32 hexadecimal characters", s.ID)
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, ok := st.byID[s.ID]; ok {
-		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", s.ID)
+		return errSessionExists(s.ID)
 	}
-	st.byID[s.ID] = st.order.PushBack(st.add(s))
+	v := &stored{}
+	st.set(v, s)
+	st.byID[s.ID] = st.order.PushBack(v)
 	return nil
+}
+
+// live returns the stored session with that ID unless it is unknown or
+// expired; st.mu is held.
+func (st *SessionStore) live(id string) (*list.Element, error) {
+	e, ok := st.byID[id]
+	if !ok || e.Value.(*stored).expired(st.Now()) {
+		return nil, errUnknownSession(id)
+	}
+	return e, nil
 }
 
 // Session implements fourd.SessionStore.
-func (st *SessionStore) Session(_ context.Context, id string) (*fourd.Session, error) {
+func (st *SessionStore) Session(_ context.Context, id string) (fourd.Session, error) {
 	st.mu.RLock()
-	e, ok := st.byID[id]
-	st.mu.RUnlock()
-	if !ok {
-		return nil, errUnknownSession(id)
+	defer st.mu.RUnlock()
+	e, err := st.live(id)
+	if err != nil {
+		return fourd.Session{}, err
 	}
-	s := e.Value.(*stored).s
-	if s.Expired(st.Now()) {
-		return nil, errUnknownSession(id)
-	}
-	return s, nil
+	return e.Value.(*stored).session(), nil
 }
 
-// Touch implements fourd.SessionStore.
-func (st *SessionStore) Touch(_ context.Context, s *fourd.Session, now time.Time) error {
-	s.Touch(now)
-	return nil
+// Update implements fourd.SessionStore. fn runs once, under the store's
+// lock: it must not call the store.
+func (st *SessionStore) Update(_ context.Context, id string, fn func(fourd.Session) (fourd.Session, error)) (fourd.Session, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e, err := st.live(id)
+	if err != nil {
+		return fourd.Session{}, err
+	}
+	v := e.Value.(*stored)
+	next, err := fn(v.session())
+	if err != nil {
+		return fourd.Session{}, err
+	}
+	if next.ID != id {
+		return fourd.Session{}, fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "an update cannot change session %s's ID (a login replaces the session)", id)
+	}
+	st.drop(v)
+	st.set(v, next)
+	return v.session(), nil
+}
+
+// Touch implements fourd.SessionStore: it writes every call, under the
+// read lock (LastActivity only moves forward, by compare-and-swap).
+func (st *SessionStore) Touch(_ context.Context, id string, now time.Time) error {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	e, err := st.live(id)
+	if err != nil {
+		return err
+	}
+	v, n := e.Value.(*stored), now.UnixNano()
+	for {
+		old := v.last.Load()
+		if n <= old || v.last.CompareAndSwap(old, n) {
+			return nil
+		}
+	}
 }
 
 // Delete implements fourd.SessionStore.
@@ -108,38 +185,47 @@ func (st *SessionStore) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-// Replace implements fourd.SessionStore. The successor takes the old
-// session's place in the creation order.
-func (st *SessionStore) Replace(_ context.Context, old, successor *fourd.Session) error {
+// Replace implements fourd.SessionStore. fn runs once, under the store's
+// lock: it must not call the store. The successor takes the old session's
+// place in the creation order.
+func (st *SessionStore) Replace(_ context.Context, id string, fn func(fourd.Session) (fourd.Session, error)) (fourd.Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	e, ok := st.byID[old.ID]
-	if !ok {
-		return errUnknownSession(old.ID)
+	e, err := st.live(id)
+	if err != nil {
+		return fourd.Session{}, err
 	}
-	if _, taken := st.byID[successor.ID]; taken {
-		return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "session %s exists already", successor.ID)
+	v := e.Value.(*stored)
+	next, err := fn(v.session())
+	if err != nil {
+		return fourd.Session{}, err
 	}
-	delete(st.byID, old.ID)
-	st.drop(e.Value.(*stored))
-	e.Value = st.add(successor)
-	st.byID[successor.ID] = e
-	return nil
+	switch _, taken := st.byID[next.ID]; {
+	case !fourd.ValidID(next.ID):
+		return fourd.Session{}, fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter, "successor of session %s: ID %q is not an ID", id, next.ID)
+	case taken:
+		return fourd.Session{}, errSessionExists(next.ID)
+	}
+	delete(st.byID, id)
+	st.drop(v)
+	succ := &stored{}
+	st.set(succ, next)
+	e.Value = succ
+	st.byID[next.ID] = e
+	return succ.session(), nil
 }
 
-// Sessions implements fourd.SessionStore. The store's lock is held only to
-// copy the list; each session's values are then read from the session.
+// Sessions implements fourd.SessionStore. Each info is copied under the
+// read lock; nothing else is done under it.
 func (st *SessionStore) Sessions(context.Context) ([]fourd.SessionInfo, error) {
-	st.mu.RLock()
-	list := make([]*fourd.Session, 0, st.order.Len())
-	for e := st.order.Front(); e != nil; e = e.Next() {
-		list = append(list, e.Value.(*stored).s)
-	}
-	st.mu.RUnlock()
 	now := st.Now()
-	out := make([]fourd.SessionInfo, 0, len(list))
-	for _, s := range list {
-		if !s.Expired(now) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	out := make([]fourd.SessionInfo, 0, st.order.Len())
+	for e := st.order.Front(); e != nil; e = e.Next() {
+		if v := e.Value.(*stored); !v.expired(now) {
+			s := v.s
+			s.LastActivity = time.Unix(0, v.last.Load()).UTC()
 			out = append(out, s.Info())
 		}
 	}
@@ -168,7 +254,7 @@ func (st *SessionStore) Expire(_ context.Context, now time.Time) ([]string, erro
 	var ids []string
 	for e := st.order.Front(); e != nil; {
 		next := e.Next()
-		if v := e.Value.(*stored); v.s.Expired(now) {
+		if v := e.Value.(*stored); v.expired(now) {
 			st.drop(v)
 			ids = append(ids, v.s.ID)
 			st.order.Remove(e)

@@ -85,7 +85,7 @@ func (h *Handler) activityScope(r *http.Request, requested string) (string, erro
 		return requested, nil
 	}
 	s := RequestSession(r)
-	if s == nil || s.IsGuest() && s.UserName() == "" {
+	if s == nil || s.IsGuest() && s.UserName == "" {
 		return "", errAdminOnly("$activity")
 	}
 	if requested != "" && requested != s.ID {

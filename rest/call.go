@@ -27,7 +27,9 @@ type Call struct {
 	Args []any
 	// Raw are the arguments as they were sent, one per element of the array.
 	Raw []json.RawMessage
-	// Session is the session of the request.
+	// Session is the session of the request: a copy read when the request
+	// started (or by the call's last Login or UpdateSession). Changing it
+	// changes nothing stored: change the session with UpdateSession.
 	Session *fourd.Session
 	// Process is the process the call runs as (also the ctx the function
 	// receives).
@@ -114,6 +116,25 @@ func (c *Call) login(user *fourd.User, privileges []string, lifetime time.Durati
 		return err
 	}
 	c.Session, c.renewed = s, s
+	return nil
+}
+
+// UpdateSession changes the call's session through the store (4D's
+// Session.setPrivileges, clearPrivileges, idleTimeout…): fn receives the
+// stored session and returns it changed, as for fourd.SessionStore.Update
+// (it may be called more than once, so it must be pure). Call.Session
+// becomes the stored result; the privileges this call runs with stay those
+// it started with, as after a Login, and the session's next request has
+// the new ones.
+func (c *Call) UpdateSession(ctx context.Context, fn func(fourd.Session) (fourd.Session, error)) error {
+	if c.Session == nil {
+		return errors.New("update of a call without a session")
+	}
+	s, err := c.h.Sessions.Update(ctx, c.Session.ID, fn)
+	if err != nil {
+		return err
+	}
+	c.Session = &s
 	return nil
 }
 

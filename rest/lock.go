@@ -79,7 +79,7 @@ func (h *Handler) takeLock(ctx context.Context, l fourd.EntityLock) error {
 func (h *Handler) newLock(r *http.Request, s *fourd.Session, dc *fourd.DataClass, e *fourd.Entity, processID int64) fourd.EntityLock {
 	return fourd.EntityLock{
 		DataClass: dc.Name, Key: e.Key, Row: e.Row, SessionID: s.ID, ProcessID: processID,
-		Locked: h.Now(), Host: r.Host, IPAddress: clientIP(r), UserAgent: r.UserAgent(), UserName: s.UserName(),
+		Locked: h.Now(), Host: r.Host, IPAddress: clientIP(r), UserAgent: r.UserAgent(), UserName: s.UserName,
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // and privileges, and its idle lifetime (at least 60 minutes, as in 4D).
 
 // login turns s into its successor, logged in as user; directory says the
-// user is one of the users directory's (fourd.Session.SetDirectoryUser).
+// user is one of the users directory's (fourd.Session.DirectoryUser).
 func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Request, s *fourd.Session, user *fourd.User, privileges []string, lifetime time.Duration, directory bool) (*fourd.Session, error) {
 	if s == nil {
 		return nil, errors.New("login without a session")
@@ -33,19 +33,20 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if lifetime < time.Hour {
 		lifetime = time.Hour // 4D: "values below 60 are raised to 60"
 	}
-	next := s.Successor(h.Now())
-	if directory {
-		next.SetDirectoryUser(user.ID, user.Name)
-	} else {
-		next.SetUser(user.ID, user.Name)
+	now := h.Now()
+	successor := func(cur fourd.Session) (fourd.Session, error) {
+		next := cur.Successor(now)
+		next.UserID, next.UserName, next.DirectoryUser = user.ID, user.Name, directory
+		next.Privileges = privileges
+		next.IdleTimeout = lifetime
+		return next, nil
 	}
-	next.SetPrivileges(privileges)
-	next.SetIdleTimeout(lifetime)
-	err := h.Sessions.Replace(ctx, s, next)
+	next, err := h.Sessions.Replace(ctx, s.ID, successor)
 	if fourd.ErrorCode(err) == fourd.ENOTFOUND && isLogin(r) {
 		// A login that came without a session (see Handler.session): its
 		// session is stored now, as a logged-in one.
-		if err = h.checkNewSession(ctx, next.IPAddress, fourd.CountsAsGuest(next)); err == nil {
+		next, _ = successor(*s)
+		if err = h.checkNewSession(ctx, next.IPAddress, next.CountsAsGuest()); err == nil {
 			err = h.Sessions.Create(ctx, next)
 		}
 	}
@@ -62,11 +63,11 @@ func (h *Handler) login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return nil, err
 		}
 	}
-	h.setCookie(w, r, next)
+	h.setCookie(w, r, &next)
 	if rec := recordOf(ctx); rec != nil {
-		rec.session = next
+		rec.session = &next
 	}
-	return next, nil
+	return &next, nil
 }
 
 // privilegesOf expands a user's privileges and roles with roles.json, or

@@ -104,7 +104,7 @@ func TestDirectoryLogin(t *testing.T) {
 			c := servertest.NewHTTPClient(t)
 			login(t, c, srv, "alice", adminPassword, tc.length)
 			s, _ := srv.Sessions.Session(context.Background(), jarSessionID(t, c, srv))
-			if got := int64(s.IdleTimeout().Seconds()); got != tc.want {
+			if got := int64(s.IdleTimeout.Seconds()); got != tc.want {
 				t.Errorf("session-4D-length %s: lifetime %d s, want %d", tc.length, got, tc.want)
 			}
 		}
@@ -124,7 +124,7 @@ func TestDirectoryLogin(t *testing.T) {
 func TestAuthentify(t *testing.T) {
 	srv := mustOpenWithUsers(t, func(s *server.Server) {
 		s.Functions.DataStore("hello", func(ctx context.Context, call *rest.Call) (any, error) {
-			return "hello " + call.Session.UserName(), nil
+			return "hello " + call.Session.UserName, nil
 		})
 	})
 	c := servertest.NewHTTPClient(t)

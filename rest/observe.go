@@ -163,7 +163,7 @@ func (h *Handler) withObserve(next http.Handler) http.Handler {
 		}
 		sessionID, user := "", ""
 		if rec.session != nil {
-			sessionID, user = rec.session.ID, rec.session.UserName()
+			sessionID, user = rec.session.ID, rec.session.UserName
 		}
 		var procID int64
 		if rec.proc != nil {

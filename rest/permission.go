@@ -22,7 +22,7 @@ func (h *Handler) effective(r *http.Request) fourd.PrivilegeSet {
 	if s == nil {
 		return fourd.PrivilegeSet{}
 	}
-	return h.Policy.Set(s.GetPrivileges())
+	return h.Policy.Set(s.Privileges)
 }
 
 func errPermission(action fourd.Action, what string) error {
@@ -106,7 +106,7 @@ func (h *Handler) checkSaves(r *http.Request, dc *fourd.DataClass, saves []fourd
 // loggedIn reports whether the session has logged in (or been given
 // privileges): not a guest in forceLogin's sense.
 func loggedIn(s *fourd.Session) bool {
-	return s != nil && (s.UserName() != "" || !s.IsGuest())
+	return s != nil && (s.UserName != "" || !s.IsGuest())
 }
 
 // guestAllowed lists what a guest may request in forceLogin mode.

@@ -133,7 +133,7 @@ func TestPermissions(t *testing.T) {
 	t.Run("InfoListsExpandedPrivileges", func(t *testing.T) {
 		s, err := srv.Sessions.Session(t.Context(), jarSessionID(t, cs["dave"], srv))
 		if err != nil || !s.HasPrivilege("hr") || !s.HasPrivilege("reader") {
-			t.Fatalf("dave's privileges: %v %v", s.GetPrivileges(), err)
+			t.Fatalf("dave's privileges: %v %v", s.Privileges, err)
 		}
 	})
 }

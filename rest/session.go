@@ -47,10 +47,13 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session from another address")
 		}
 		if err == nil {
-			if !h.followUser(ctx, s) {
-				return s, h.Sessions.Touch(ctx, s, now)
+			if h.followUser(ctx, &s) {
+				err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session ended")
+			} else if err = h.Sessions.Touch(ctx, s.ID, now); err == nil {
+				return &s, nil
 			}
-			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session ended")
+			// ENOTFOUND from Touch: the session ended meanwhile (a
+			// logout, a drop); the request goes on as a new guest.
 		}
 		if fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			return nil, err
@@ -62,7 +65,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 	if isLogin(r) {
 		// A login never needs a guest slot: the session is stored only
 		// once the login succeeds (h.login), counted as a logged-in one.
-		return s, nil
+		return &s, nil
 	}
 	if err := h.checkNewSession(ctx, s.IPAddress, true); err != nil {
 		return nil, err
@@ -70,8 +73,8 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 	if err := h.Sessions.Create(ctx, s); err != nil {
 		return nil, err
 	}
-	h.setCookie(w, r, s)
-	return s, nil
+	h.setCookie(w, r, &s)
+	return &s, nil
 }
 
 // isLogin reports whether r is a login request: $directory/login or
@@ -93,13 +96,13 @@ func isLogin(r *http.Request) bool {
 // session ended. The users file is read again only when it has changed
 // (userfile.Store compares its stamp), so the cost is a stat and a lookup.
 func (h *Handler) followUser(ctx context.Context, s *fourd.Session) (ended bool) {
-	if h.Users == nil || !s.DirectoryUser() {
+	if h.Users == nil || !s.DirectoryUser {
 		return false
 	}
-	u, err := h.Users.User(ctx, s.UserName())
+	u, err := h.Users.User(ctx, s.UserName)
 	switch {
-	case fourd.ErrorCode(err) == fourd.ENOTFOUND || err == nil && u.ID != s.UserID():
-		h.Logger.Info("session ended: its user is no longer in the users directory", "session", s.ID, "user", s.UserName())
+	case fourd.ErrorCode(err) == fourd.ENOTFOUND || err == nil && u.ID != s.UserID:
+		h.Logger.Info("session ended: its user is no longer in the users directory", "session", s.ID, "user", s.UserName)
 		h.endSession(ctx, s.ID)
 		return true
 	case err != nil:
@@ -108,9 +111,22 @@ func (h *Handler) followUser(ctx context.Context, s *fourd.Session) (ended bool)
 		h.Logger.Warn("users directory unreadable: sessions keep their privileges", "err", err)
 		return false
 	}
-	if p := h.privilegesOf(u); !slices.Equal(p, s.GetPrivileges()) {
+	if p := h.privilegesOf(u); !slices.Equal(p, s.Privileges) {
 		h.Logger.Info("session privileges changed with its user's", "session", s.ID, "user", u.Name, "privileges", p)
-		s.SetPrivileges(p)
+		next, err := h.Sessions.Update(ctx, s.ID, func(cur fourd.Session) (fourd.Session, error) {
+			cur.Privileges = p
+			return cur, nil
+		})
+		switch {
+		case fourd.ErrorCode(err) == fourd.ENOTFOUND:
+			return true // ended meanwhile (a logout, a drop, expiry)
+		case err != nil:
+			// The store could not be written: the session keeps what it
+			// had, and the next request tries again.
+			h.Logger.Warn("session privileges not updated", "session", s.ID, "err", err)
+			return false
+		}
+		*s = next
 	}
 	return false
 }

@@ -121,7 +121,7 @@ func (s *Server) WatchUsers(ctx context.Context) {
 			continue
 		}
 		if sess, err := s.Sessions.Session(ctx, info.ID); err == nil {
-			s.handler.FollowUser(ctx, sess)
+			s.handler.FollowUser(ctx, &sess)
 		}
 	}
 }

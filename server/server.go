@@ -152,7 +152,7 @@ type Server struct {
 	policy          *fourd.Policy
 	indexJobs       chan indexJob
 	flushRequests   chan chan error
-	storedProcedure *fourd.Session
+	storedProcedure fourd.Session
 	handler         *rest.Handler
 	httpServer      *http.Server
 	ln              net.Listener
@@ -391,8 +391,8 @@ func (s *Server) URL() string {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // StoredProcedureSession returns the one session of the processes started
-// through the Go API.
-func (s *Server) StoredProcedureSession() *fourd.Session { return s.storedProcedure }
+// through the Go API, as it was created (it never changes).
+func (s *Server) StoredProcedureSession() fourd.Session { return s.storedProcedure }
 
 // Close shuts the server down within ShutdownTimeout: it stops accepting
 // connections, lets running requests finish, ends every process and closes
@@ -465,7 +465,7 @@ func (s *Server) closeSessions(ctx context.Context) {
 	}
 }
 
-func newStoredProcedureSession(now time.Time) *fourd.Session {
+func newStoredProcedureSession(now time.Time) fourd.Session {
 	sp := fourd.NewSession(fourd.SessionStoredProcedure, now, 0)
 	sp.MachineName, _ = os.Hostname()
 	if u, err := user.Current(); err == nil {
@@ -473,7 +473,6 @@ func newStoredProcedureSession(now time.Time) *fourd.Session {
 	}
 	sp.HostType = hostType()
 	sp.IPAddress = "localhost"
-	sp.SetUser(fourd.GuestUserID, "")
 	return sp
 }
 
