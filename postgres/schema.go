@@ -507,3 +507,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// StoredModel returns the model (as model.json) the datastore at url was
+// last opened with, or nil when its schema holds no fourd tables: a node
+// without a model file of its own serves the model the others serve.
+func StoredModel(ctx context.Context, url string) ([]byte, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('"__fourd"') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return nil, err
+	}
+	var model string
+	err = conn.QueryRow(ctx, `SELECT "value" FROM "__fourd" WHERE "key" = 'model'`).Scan(&model)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(model), nil
+}

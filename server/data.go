@@ -98,6 +98,16 @@ func (s *Server) openData() (fillDemo bool, err error) {
 		s.Logger.Info("created the demo model", "file", modelPath)
 		fillDemo = true
 		s.dataState.Store(dataImporting) // before anything listens
+	case errors.Is(err, fs.ErrNotExist) && backend.storedModel != nil:
+		// Another node's model, as it last opened the shared datastore.
+		if data, err = backend.storedModel(u); err != nil {
+			return false, fmt.Errorf("read the model from %s: %w", u.Redacted(), err)
+		}
+		if data == nil {
+			s.Logger.Info("no model in the data directory nor in the datastore: the REST data API is off (fourd serve --demo creates a demo model)", "file", modelPath, "datastore", u.Redacted())
+			return false, nil
+		}
+		s.Logger.Info("no model in the data directory: serving the model stored in the datastore", "datastore", u.Redacted())
 	case errors.Is(err, fs.ErrNotExist):
 		s.Logger.Info("no model in the data directory: the REST data API is off (fourd serve --demo creates a demo model)", "file", modelPath)
 		return false, nil

@@ -95,7 +95,8 @@ type Server struct {
 	Locks fourd.LockTable
 	// Datastore is the URL of the datastore: "" (the default) for the
 	// SQLite database DatabaseFile in DataDir, sqlite:///path/file.sqlite
-	// for another file. DatastoreSchemes lists the schemes known.
+	// for another file, postgres://user@host:5432/database for PostgreSQL
+	// (package postgres). DatastoreSchemes lists the schemes known.
 	Datastore string
 	// Data is the datastore, opened by Open from Datastore and the model
 	// in the data directory; nil when the directory has no model.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
+	"github.com/fourd/fourd/postgres"
 	"github.com/fourd/fourd/sqlite"
 )
 
@@ -29,6 +30,11 @@ type datastoreBackend struct {
 	demo func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	// demoModel returns the model of the demo data; nil when demo is.
 	demoModel func() *fourd.Model
+	// storedModel returns the model.json a datastore shared by several
+	// nodes holds (the one the last node opened it with), or nil; used when
+	// the data directory has no model, so that a second node serves the
+	// same data. nil when the backend keeps no model.
+	storedModel func(u *url.URL) ([]byte, error)
 	// path returns the file the URL names, if the datastore is one file
 	// (so that --demo can refuse a database without a model); "" if not.
 	path func(u *url.URL) string
@@ -44,6 +50,23 @@ var datastoreBackends = map[string]datastoreBackend{
 		},
 		demoModel: sqlite.DemoModel,
 		path:      sqlitePath,
+	},
+	// postgres://user@host:5432/database?search_path=schema: the data of
+	// several nodes in one PostgreSQL database (package postgres).
+	"postgres":   postgresBackend,
+	"postgresql": postgresBackend,
+}
+
+var postgresBackend = datastoreBackend{
+	open: func(u *url.URL, m *fourd.Model) (fourd.Datastore, error) {
+		return postgres.Open(context.Background(), u.String(), m)
+	},
+	demo: func(ctx context.Context, ds fourd.Datastore, companies, employees int, pi *fourd.ProgressIndicator) error {
+		return postgres.GenerateDemo(ctx, ds.(*postgres.DB), companies, employees, pi)
+	},
+	demoModel: postgres.DemoModel,
+	storedModel: func(u *url.URL) ([]byte, error) {
+		return postgres.StoredModel(context.Background(), u.String())
 	},
 }
 

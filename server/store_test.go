@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/pgtest"
 	"github.com/fourd/fourd/internal/servertest"
+	"github.com/fourd/fourd/postgres"
 	"github.com/fourd/fourd/server"
 )
 
@@ -44,8 +46,41 @@ func TestDatastoreURL(t *testing.T) {
 			t.Fatalf("a database was made in the data directory too: %v", err)
 		}
 	})
+	t.Run("OKPostgresDemo", func(t *testing.T) {
+		u := pgtest.MustSchema(t)
+		srv := MustOpenServer(t, servertest.WithDemo(20, 500), func(s *server.Server) { s.Datastore = u })
+		servertest.WaitForDemo(t, srv)
+		if _, ok := srv.Data.(*postgres.DB); !ok {
+			t.Fatalf("datastore %T, want *postgres.DB", srv.Data)
+		}
+		m := srv.Data.Model()
+		for class, want := range map[string]int{"Company": 20, "Employee": 500} {
+			_, n, err := srv.Data.Page(context.Background(), fourd.Selection{DataClass: m.DataClass(class)}, 0, 0, nil)
+			if err != nil || n != want {
+				t.Errorf("%s: %d entities, %v; want %d", class, n, err, want)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(srv.DataDir, server.DatabaseFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a SQLite database was made in the data directory: %v", err)
+		}
+		// A second node, with a data directory of its own and no model
+		// file, serves the same data with the model stored in the database.
+		node2 := MustOpenServer(t, func(s *server.Server) { s.Datastore = u })
+		if node2.Data == nil {
+			t.Fatal("the second node has no datastore")
+		}
+		emp := node2.Data.Model().DataClass("Employee")
+		res, err := srv.Data.Save(context.Background(), srv.Data.Model().DataClass("Employee"), []fourd.EntitySave{{Values: map[string]any{"lastName": "Both"}}}, false)
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		e, err := node2.Data.Entity(context.Background(), emp, res[0].Entity.Key, nil)
+		if err != nil || e.Values["lastName"] != "Both" {
+			t.Errorf("the second node reads %+v, %v", e, err)
+		}
+	})
 	for name, url := range map[string]string{
-		"ErrUnknownScheme": "postgres://db.example/fourd",
+		"ErrUnknownScheme": "mysql://db.example/fourd",
 		"ErrNoPath":        "sqlite://",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -62,7 +97,7 @@ func TestDatastoreURL(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("error %q, want it to start %q", err, want)
 			}
-			if name == "ErrUnknownScheme" && !strings.HasSuffix(err.Error(), `unknown scheme "postgres" (known: sqlite)`) {
+			if name == "ErrUnknownScheme" && !strings.HasSuffix(err.Error(), `unknown scheme "mysql" (known: postgres, postgresql, sqlite)`) {
 				t.Fatalf("error %q does not list the known schemes", err)
 			}
 		})

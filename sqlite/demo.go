@@ -5,41 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/demodata"
 )
 
 // DemoModel returns the demo model: Company (ID, name, city, country,
 // revenues, staff) and Employee (ID, firstName, lastName, salary,
 // birthDate, employer), with Company.name, Employee.lastName and
 // Employee.salary indexed. docs/model.md shows it as model.json.
-func DemoModel() *fourd.Model {
-	m := &fourd.Model{DataClasses: []*fourd.DataClass{
-		{Name: "Company", PrimaryKey: "ID", Attributes: []*fourd.Attribute{
-			{Name: "ID", Kind: fourd.KindStorage, Type: fourd.AttrLong},
-			{Name: "name", Kind: fourd.KindStorage, Type: fourd.AttrString, Indexed: true},
-			{Name: "city", Kind: fourd.KindStorage, Type: fourd.AttrString},
-			{Name: "country", Kind: fourd.KindStorage, Type: fourd.AttrString},
-			{Name: "revenues", Kind: fourd.KindStorage, Type: fourd.AttrNumber},
-			{Name: "staff", Kind: fourd.KindRelatedEntities, RelatedDataClass: "Employee", Path: "employer"},
-		}},
-		{Name: "Employee", PrimaryKey: "ID", Attributes: []*fourd.Attribute{
-			{Name: "ID", Kind: fourd.KindStorage, Type: fourd.AttrLong},
-			{Name: "firstName", Kind: fourd.KindStorage, Type: fourd.AttrString},
-			{Name: "lastName", Kind: fourd.KindStorage, Type: fourd.AttrString, Indexed: true},
-			{Name: "salary", Kind: fourd.KindStorage, Type: fourd.AttrNumber, Indexed: true},
-			{Name: "birthDate", Kind: fourd.KindStorage, Type: fourd.AttrDate},
-			{Name: "employer", Kind: fourd.KindRelatedEntity, RelatedDataClass: "Company"},
-		}},
-	}}
-	if err := m.Init(); err != nil {
-		panic("sqlite: the demo model is invalid: " + err.Error()) // a bug in this file
-	}
-	return m
-}
+func DemoModel() *fourd.Model { return demodata.Model() }
 
 // demoBatch is the most rows GenerateDemo inserts per transaction: large
 // enough that commits cost little, small enough that progress moves and an
@@ -60,10 +35,6 @@ func checkpoint(ctx context.Context) error {
 	}
 	return ctx.Err()
 }
-
-// demoSeed makes the demo data the same on every run, so that tests and
-// benchmarks see the same entities.
-var demoSeed = [2]uint64{4, 0xD0}
 
 // GenerateDemo adds companies companies and employees employees of
 // generated, realistic data to db, whose model must be DemoModel's (or
@@ -92,7 +63,7 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 	if progress != nil {
 		progress.Begin(fmt.Sprintf("Generating demo data: %d companies, %d employees", companies, employees), int64(companies+employees))
 	}
-	r := rand.New(rand.NewPCG(demoSeed[0], demoSeed[1]))
+	g := demodata.New()
 	now := db.Now().UnixMilli()
 
 	keys := make([]int64, 0, companies)
@@ -109,14 +80,9 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 			}
 			defer stmt.Close()
 			for range n {
-				name := "Acme"
-				if len(keys) > 0 {
-					name = companyFirst[r.IntN(len(companyFirst))] + " " + companySecond[r.IntN(len(companySecond))]
-				}
-				c := cities[r.IntN(len(cities))]
-				revenues := math.Round(clamp(math.Exp(r.NormFloat64()*1.5+math.Log(5e7)), 1e5, 5e11)/1000) * 1000
+				c := g.Company()
 				var key int64
-				if err := stmt.QueryRowContext(ctx, name, c.city, c.country, revenues, now).Scan(&key); err != nil {
+				if err := stmt.QueryRowContext(ctx, c.Name, c.City, c.Country, c.Revenues, now).Scan(&key); err != nil {
 					return err
 				}
 				keys = append(keys, key)
@@ -138,12 +104,9 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 			return errors.New("demo: employees need at least one company")
 		}
 	}
-	// A few large employers and many small ones: a Zipf distribution over
-	// the companies in a shuffled order, so that size and ID are unrelated.
-	order := r.Perm(len(keys))
-	zipf := rand.NewZipf(r, 1.2, 20, uint64(max(len(keys)-1, 0)))
-	lo := time.Date(1955, 1, 1, 0, 0, 0, 0, time.UTC)
-	days := int(time.Date(2005, 12, 31, 0, 0, 0, 0, time.UTC).Sub(lo).Hours() / 24)
+	if employees > 0 {
+		g.Employees(len(keys))
+	}
 	batch = demoBatchOf(employees)
 	for done := 0; done < employees; done += batch {
 		if err := checkpoint(ctx); err != nil {
@@ -157,10 +120,8 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 			}
 			defer stmt.Close()
 			for range n {
-				salary := math.Round(clamp(math.Exp(r.NormFloat64()*0.45+math.Log(55000)), 25000, 250000)/100) * 100
-				birth := lo.AddDate(0, 0, r.IntN(days+1)).Format(dateLayout)
-				employer := keys[order[zipf.Uint64()]]
-				if _, err := stmt.ExecContext(ctx, firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))], salary, birth, employer, now); err != nil {
+				e := g.Employee()
+				if _, err := stmt.ExecContext(ctx, e.FirstName, e.LastName, e.Salary, e.BirthDate.Format(dateLayout), keys[e.Employer], now); err != nil {
 					return err
 				}
 			}
@@ -180,8 +141,6 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 	}
 	return nil
 }
-
-func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
 
 // demoTables checks that db's model has the demo dataclasses and returns
 // their tables.

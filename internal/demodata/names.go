@@ -1,4 +1,4 @@
-package sqlite
+package demodata
 
 // Word lists for the demo data: common given names and family names of the
 // countries the cities are in, real cities with their countries, and the
