@@ -105,7 +105,7 @@ func TestServe(t *testing.T) {
 	})
 	t.Run("ErrUnknownDatastore", func(t *testing.T) {
 		_, _, err := runCmd(t, "serve", "--datastore", "redis://cache:6379", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
-		want := `datastore "redis://cache:6379": unknown scheme "redis" (known: sqlite)`
+		want := `datastore "redis://cache:6379": unknown scheme "redis" (known: postgres, postgresql, sqlite)`
 		if err == nil || err.Error() != want {
 			t.Errorf("serve --datastore redis://…: %v; want %q", err, want)
 		}
