@@ -12,6 +12,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/filter"
+	"github.com/fourd/fourd/query"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -116,10 +117,11 @@ func queryRows(ctx context.Context, tx querier, query string, args []any) ([]fou
 
 // Rows returns the row IDs of the selection, in its order.
 func (db *DB) Rows(ctx context.Context, sel fourd.Selection) ([]fourd.RowID, error) {
-	t, _, from, where, order, err := db.selection(sel)
+	c, err := db.selection(sel)
 	if err != nil {
 		return nil, err
 	}
+	t, from, where, order := c.t, c.from, c.where, c.order
 	out, err := queryRows(ctx, db.pool, "SELECT t0."+colRow+from+where.sql+order.sql, append(where.args, order.args...))
 	if err != nil {
 		return nil, fmt.Errorf("rows of %s: %w", t.dc.Name, ctxErr(ctx, err))
@@ -130,10 +132,11 @@ func (db *DB) Rows(ctx context.Context, sel fourd.Selection) ([]fourd.RowID, err
 // Page returns at most top entities of the selection after skipping skip,
 // and the size of the whole selection, both read from one snapshot.
 func (db *DB) Page(ctx context.Context, sel fourd.Selection, skip, top int, attrs []string) ([]*fourd.Entity, int, error) {
-	t, q, from, where, order, err := db.selection(sel)
+	c, err := db.selection(sel)
 	if err != nil {
 		return nil, 0, err
 	}
+	t, q, from, where, order := c.t, c.q, c.from, c.where, c.order
 	cols, err := t.columns(attrs)
 	if err != nil {
 		return nil, 0, err
@@ -307,13 +310,14 @@ func (db *DB) Sort(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowID,
 	if err != nil {
 		return nil, err
 	}
-	q := &compiler{db: db}
-	rowsParam := q.param(rowArray(rows), "bigint[]")
-	q.take()
-	ob, err := q.order(t, "t0", order)
+	checked, err := query.CheckOrderBy(db.model, dc, order)
 	if err != nil {
 		return nil, err
 	}
+	q := &compiler{db: db}
+	rowsParam := q.param(rowArray(rows), "bigint[]")
+	q.take()
+	ob := q.order(t, "t0", checked)
 	if len(rows) == 0 {
 		return []fourd.RowID{}, nil
 	}
@@ -337,42 +341,6 @@ func (db *DB) Sort(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowID,
 	return sorted, nil
 }
 
-// aggregates returns the operations that apply to a type, in $all's
-// order.
-func aggregates(typ fourd.AttributeType) []fourd.Aggregate {
-	switch typ {
-	case fourd.AttrLong, fourd.AttrLong64, fourd.AttrNumber, "":
-		return []fourd.Aggregate{fourd.AggregateCount, fourd.AggregateSum, fourd.AggregateAverage, fourd.AggregateMin, fourd.AggregateMax}
-	case fourd.AttrObject:
-		return []fourd.Aggregate{fourd.AggregateCount}
-	}
-	return []fourd.Aggregate{fourd.AggregateCount, fourd.AggregateMin, fourd.AggregateMax}
-}
-
-// valueOperand resolves the attribute path of Compute and Distinct: a
-// storage attribute, or a property of an object attribute.
-func (q *compiler) valueOperand(t *table, attr string) (operand, error) {
-	var path filter.Path
-	for _, name := range strings.Split(attr, ".") {
-		path = append(path, filter.Segment{Name: name})
-	}
-	if err := checkPath(t.dc, path); err != nil {
-		return operand{}, err
-	}
-	c := t.byName[path[0].Name]
-	switch {
-	case c == nil:
-		return operand{}, unknownAttribute(t.dc, path[0].Name)
-	case c.attr.Kind != fourd.KindStorage:
-		return operand{}, badFilter("%s.%s is a relation: name one of its attributes from its own dataclass", t.dc.Name, c.attr.Name)
-	case len(path) > 1 && c.typ == fourd.AttrObject:
-		return q.jsonOperand("t0", t, c, path[1:]), nil
-	case len(path) > 1:
-		return operand{}, badFilter("%s.%s is a %s attribute: it has no property %q", t.dc.Name, c.attr.Name, c.typ, path[1].Name)
-	}
-	return operand{col: "t0." + c.name, typ: c.typ, name: t.dc.Name + "." + c.attr.Name}, nil
-}
-
 // Compute aggregates attr (a storage attribute, or a property of an object
 // attribute: info.score) over the selection. count counts the non-null
 // values; sum, average, min and max ignore nulls. Numbers support every
@@ -382,26 +350,21 @@ func (q *compiler) valueOperand(t *table, attr string) (operand, error) {
 // value, sum is 0 and average, min and max are nil. AggregateAll returns a
 // map of every operation that applies, by name.
 func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op fourd.Aggregate) (any, error) {
-	t, q, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	c, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
-	e, err := q.valueOperand(t, attr)
+	t, q, where := c.t, c.q, c.where
+	f, err := query.CheckField(t.dc, attr)
 	if err != nil {
 		return nil, err
 	}
+	ops, err := query.CheckCompute(f, op)
+	if err != nil {
+		return nil, err
+	}
+	e := operandOf(q, t, "t0", f)
 	operand := q.take() // the object path's parameter, if any
-	allowed := aggregates(e.typ)
-	ops := allowed
-	if op != fourd.AggregateAll {
-		if !slices.Contains(aggregates(fourd.AttrNumber), op) {
-			return nil, badFilter("$compute: unknown operation %q (count, sum, average, min, max, $all)", op)
-		}
-		if !slices.Contains(allowed, op) {
-			return nil, badFilter("$compute: %s does not apply to %s, %s", op, e.name, article(e.typ))
-		}
-		ops = []fourd.Aggregate{op}
-	}
 	from := " FROM " + t.name + " AS t0" + where.sql
 	and := " WHERE "
 	if where.sql != "" {
@@ -458,13 +421,13 @@ func (db *DB) Compute(ctx context.Context, sel fourd.Selection, attr string, op 
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("compute %s: %w", e.name, err)
+		return nil, fmt.Errorf("compute %s: %w", f.Name(), err)
 	}
 	out := make(map[string]any, len(ops))
 	for i, o := range ops {
 		v, err := aggregateValue(e.typ, o, vals[i])
 		if err != nil {
-			return nil, fmt.Errorf("compute %s: %w", e.name, err)
+			return nil, fmt.Errorf("compute %s: %w", f.Name(), err)
 		}
 		out[string(o)] = v
 	}
@@ -508,18 +471,20 @@ func aggregateValue(typ fourd.AttributeType, op fourd.Aggregate, v any) (any, er
 // text values that differ only in case count as one (the first stored of
 // them stands for all).
 func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, limit int) ([]any, error) {
-	t, q, _, where, _, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
+	c, err := db.selection(fourd.Selection{DataClass: sel.DataClass, Filter: sel.Filter, InRows: sel.InRows})
 	if err != nil {
 		return nil, err
 	}
-	e, err := q.valueOperand(t, attr)
+	t, q, where := c.t, c.q, c.where
+	f, err := query.CheckField(t.dc, attr)
 	if err != nil {
 		return nil, err
 	}
+	if err := query.CheckDistinct(f); err != nil {
+		return nil, err
+	}
+	e := operandOf(q, t, "t0", f)
 	operand := q.take()
-	if e.typ == fourd.AttrObject {
-		return nil, badFilter("$distinct: %s is an object: name one of its properties", e.name)
-	}
 	cond := " WHERE "
 	if where.sql != "" {
 		cond = where.sql + " AND "
@@ -542,7 +507,7 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 	out := []any{}
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("distinct %s: %w", e.name, ctxErr(ctx, err))
+		return nil, fmt.Errorf("distinct %s: %w", f.Name(), ctxErr(ctx, err))
 	}
 	var v any
 	_, err = pgx.ForEachRow(rows, []any{&v}, func() error {
@@ -555,7 +520,7 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("distinct %s: %w", e.name, ctxErr(ctx, err))
+		return nil, fmt.Errorf("distinct %s: %w", f.Name(), ctxErr(ctx, err))
 	}
 	if e.json != "" {
 		out = distinctJSON(out, limit)

@@ -48,7 +48,8 @@
 //
 // # Queries
 //
-// A bound filter.Query is compiled to SQL with $n parameters, each with a
+// A selection is checked against the model by package query, and the
+// typed tree it returns is compiled to SQL with $n parameters, each with a
 // type cast; identifiers come only from the model. Text compares and
 // sorts through lower(x) COLLATE "C" (case folded by the database's
 // locale, ordered by code point), and each text index is an expression

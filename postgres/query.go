@@ -8,33 +8,40 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/filter"
+	"github.com/fourd/fourd/query"
 )
 
-// This file compiles a bound filter tree (filter.Query) to a PostgreSQL
-// condition, and a filter.OrderBy to an ORDER BY list.
+// This file compiles a checked selection (query.Selection: the filter and
+// the order, resolved against the model and typed by package query) to a
+// PostgreSQL condition and an ORDER BY list.
 //
 // No text from the filter is ever written into the SQL: identifiers come
-// from the model (a path's names are looked up in it, and only the model's
-// own quoted names are written), and every value, object property paths
-// and LIKE patterns included, is a $n parameter with an explicit type
-// cast. The SQL around them is fixed text.
+// from the model (the checked tree names attributes of the model, and only
+// the model's own quoted names are written), and every value, object
+// property paths and LIKE patterns included, is a $n parameter with an
+// explicit type cast. The SQL around them is fixed text.
 //
-// The semantics are those of the sqlite package, which the storetest
-// Datastore suite checks on both:
+// How 4D's semantics (package query states them) map to PostgreSQL; the
+// storetest Datastore suite checks them on SQLite and PostgreSQL alike:
 //
 //   - Text compares case-insensitively: both sides go through
 //     lower(...) COLLATE "C" (textKey), which every text index is built on,
-//     so that =, IN, begin and a prefix @ use the index. Case folds
-//     by the database's character classification: all of Unicode with a
-//     C.UTF-8 or linguistic locale (SQLite folds ASCII only).
-//   - @ is a LIKE wildcard, with %, _ and \ of the literal parts escaped;
-//     === and IS make @ literal. # and != never match null.
-//   - NOT(X) and EXCEPT are set complements: "(X) IS NOT TRUE".
-//   - % (keyword): a regular expression on lower(text) with word
-//     boundaries (letters, digits and apostrophes make words).
-//   - Relation paths are IN subqueries on the foreign key, both ways.
+//     so that Eq, In, a prefix Like and a sort use the index. Case folds by
+//     the database's character classification: all of Unicode with a
+//     C.UTF-8 or linguistic locale (SQLite folds ASCII only). UUIDs are
+//     stored and compared upper case.
+//   - Like is LIKE with %, _ and \ of the literal pieces escaped (\ is
+//     PostgreSQL's default escape character).
+//   - Ne, NotLike and the ordering operators never match null, as SQL's
+//     <>, NOT LIKE and < do not.
+//   - Not and Except are set complements: "(X) IS NOT TRUE".
+//   - Keyword is a regular expression on lower(text) with word boundaries
+//     (letters, digits and apostrophes make words).
+//   - Joins are IN subqueries on the foreign key, both ways (NOT IN for a
+//     join with None); sorts through N->1 relations are LEFT JOINs.
 //   - Object properties: #> with a text[] path; a number compares with
-//     numbers, a boolean with booleans, text with the property's text.
+//     the property's numbers, a boolean with its booleans, text (and a
+//     date) with its text.
 
 // frag is a piece of SQL with the arguments of its parameters, in order.
 type frag struct {
@@ -94,11 +101,17 @@ func (q *compiler) take() frag {
 	return f
 }
 
-func (q *compiler) node(t *table, alias string, n filter.Node) error {
+// node compiles n as a condition on t, whose alias is alias.
+func (q *compiler) node(t *table, alias string, n query.Node) error {
 	switch n := n.(type) {
-	case *filter.Comparison:
-		return q.comparison(t, alias, n.Path, n.Op, n.Value)
-	case *filter.Logical:
+	case *query.Compare:
+		return q.compare(operandOf(q, t, alias, n.Field), n)
+	case *query.Join:
+		if n.ToMany {
+			return q.toMany(t, alias, n)
+		}
+		return q.toOne(t, alias, n)
+	case *query.Logical:
 		q.str("(")
 		if err := q.node(t, alias, n.Left); err != nil {
 			return err
@@ -121,7 +134,7 @@ func (q *compiler) node(t *table, alias string, n filter.Node) error {
 		}
 		q.str(")")
 		return nil
-	case *filter.Not:
+	case *query.Not:
 		q.str("((")
 		if err := q.node(t, alias, n.X); err != nil {
 			return err
@@ -140,23 +153,33 @@ func unknownAttribute(dc *fourd.DataClass, name string) *fourd.Error {
 	return fourd.Errorf(fourd.EINVALID, fourd.ErrCodeUnknownAttribute, "%s has no attribute %q", dc.Name, name)
 }
 
-// operand is the left side of a comparison once its path is resolved: a
-// column (col, of type typ), or a property of an object column (json, a
-// jsonb expression; typ "").
+// operand is the SQL of a field: a column (col, of type typ), or a
+// property of an object column (json, a jsonb expression; typ "").
 type operand struct {
-	col  string
-	json string
-	typ  fourd.AttributeType
-	name string // "Employee.salary", for messages
+	col   string
+	json  string
+	typ   fourd.AttributeType
+	field query.Field // for messages
 }
 
-// text reports whether the operand holds text, for LIKE, begin and %.
-func (e operand) text() bool {
-	return e.typ == fourd.AttrString || e.typ == fourd.AttrUUID || e.typ == ""
+// operandOf returns the operand of f, a field of t's dataclass read on
+// alias; an object property's path is one text[] parameter of q.
+func operandOf(q *compiler, t *table, alias string, f query.Field) operand {
+	c := t.byName[f.Attribute.Name]
+	e := operand{col: alias + "." + c.name, typ: f.Type, field: f}
+	if f.Property != nil {
+		path := make([]string, len(f.Property))
+		for i, s := range f.Property {
+			path[i] = s.Name // letters, digits, _ and $ (checked by query); a parameter anyway
+		}
+		e.json = "(" + e.col + " #> " + q.param(path, "text[]") + ")"
+		e.typ = ""
+	}
+	return e
 }
 
 // textSQL is the expression text comparisons use: the folded text, or for
-// a UUID the column itself (UUIDs are stored uppercase).
+// a UUID the column itself (UUIDs are stored upper case).
 func (e operand) textSQL() string {
 	switch {
 	case e.json != "":
@@ -187,218 +210,98 @@ func (e operand) sortSQL() string {
 	return e.col
 }
 
-// checkPath refuses the path suffixes of collections ([], [a]) and
-// many-to-many classes ({2}), which fourd's model has no use for.
-func checkPath(dc *fourd.DataClass, path filter.Path) error {
-	if len(path) == 0 {
-		return badFilter("empty attribute path")
+// nullSQL is the expression that is null when the field is: a JSON null
+// property is null too.
+func (e operand) nullSQL() string {
+	if e.json != "" {
+		return "nullif(" + e.json + ", 'null'::jsonb)"
 	}
-	for i, s := range path {
-		if s.Collection || s.Link != 0 || s.Class != 0 {
-			return badFilter("%s: %s: collection paths are not supported", dc.Name, path)
-		}
-		if !validName(s.Name) {
-			if i == 0 {
-				return unknownAttribute(dc, s.Name)
-			}
-			return badFilter("%s: %q is not a valid property name", dc.Name, truncate(s.Name, 40))
-		}
-	}
-	return nil
+	return e.col
 }
 
-// validName reports whether s is a name of the filter grammar: a letter, _
-// or $, then letters, digits, _ and $.
-func validName(s string) bool {
-	if s == "" || len(s) > 255 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_' || r == '$' || unicode.IsLetter(r):
-		case i > 0 && unicode.IsDigit(r):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// comparison compiles "path op value" on t.
-func (q *compiler) comparison(t *table, alias string, path filter.Path, op filter.Op, v filter.Value) error {
-	if err := checkPath(t.dc, path); err != nil {
-		return err
-	}
-	name, rest := path[0].Name, path[1:]
-	c := t.byName[name]
-	if c == nil {
-		a := t.dc.Attribute(name)
-		if a == nil || a.Kind != fourd.KindRelatedEntities {
-			return unknownAttribute(t.dc, name)
-		}
-		return q.toMany(t, alias, a, rest, op, v)
-	}
-	switch {
-	case c.attr.Kind == fourd.KindRelatedEntity && len(rest) > 0:
-		return q.toOne(t, alias, c, rest, op, v)
-	case c.typ == fourd.AttrObject && len(rest) > 0:
-		return q.compare(q.jsonOperand(alias, t, c, rest), op, v)
-	case len(rest) > 0:
-		return badFilter("%s.%s is a %s attribute: it has no property %q", t.dc.Name, name, c.typ, rest[0].Name)
-	}
-	return q.compare(operand{col: alias + "." + c.name, typ: c.typ, name: t.dc.Name + "." + name}, op, v)
-}
-
-// jsonOperand reads the property path rest of object column c: the path is
-// one text[] parameter.
-func (q *compiler) jsonOperand(alias string, t *table, c *column, rest filter.Path) operand {
-	path := make([]string, len(rest))
-	for i, s := range rest {
-		path[i] = s.Name
-	}
-	return operand{
-		json: "(" + alias + "." + c.name + " #> " + q.param(path, "text[]") + ")",
-		name: t.dc.Name + "." + c.attr.Name + "." + rest.String(),
-	}
-}
-
-// toOne compiles a comparison through the N->1 relation c: the foreign key
-// is among the keys of the related entities that match.
-func (q *compiler) toOne(t *table, alias string, c *column, rest filter.Path, op filter.Op, v filter.Value) error {
-	rel := c.related
-	fk := alias + "." + c.name
-	// employer.ID = 3: the foreign key holds the related key already.
-	if len(rest) == 1 && rest[0].Name == rel.dc.PrimaryKey {
-		return q.compare(operand{col: fk, typ: c.typ, name: t.dc.Name + "." + c.attr.Name + "." + rest[0].Name}, op, v)
-	}
-	null := v.Kind == filter.KindNull && (op == filter.OpEqual || op == filter.OpStrictEqual)
+// toOne compiles a join through an N->1 relation: the foreign key is among
+// the keys of the related entities that match (or, with OrEmpty, null).
+func (q *compiler) toOne(t *table, alias string, j *query.Join) error {
+	rel := q.db.tables[j.To]
+	fk := alias + "." + t.byName[j.FromKey.Name].name
 	q.str("(")
-	if null {
+	if j.OrEmpty {
 		q.str(fk + " IS NULL OR ")
 	}
 	a := q.alias()
-	q.str(fk + " IN (SELECT " + a + "." + rel.key.name + " FROM " + rel.name + " AS " + a + " WHERE ")
-	if err := q.comparison(rel, a, rest, op, v); err != nil {
+	q.str(fk + " IN (SELECT " + a + "." + rel.byName[j.ToKey.Name].name + " FROM " + rel.name + " AS " + a + " WHERE ")
+	if err := q.node(rel, a, j.Cond); err != nil {
 		return err
 	}
 	q.str("))")
 	return nil
 }
 
-// toMany compiles a comparison through the 1->N relation a: some related
-// entity matches (for # and !==: none matches the = or ===).
-func (q *compiler) toMany(t *table, alias string, a *fourd.Attribute, rest filter.Path, op filter.Op, v filter.Value) error {
-	if len(rest) == 0 {
-		return badFilter("%s.%s lists related entities: compare one of their attributes (%s.attribute)", t.dc.Name, a.Name, a.Name)
+// toMany compiles a join through a 1->N relation: some related entity
+// matches (None: none does; OrEmpty: or there is none at all).
+func (q *compiler) toMany(t *table, alias string, j *query.Join) error {
+	child := q.db.tables[j.To]
+	fk := child.byName[j.ToKey.Name].name
+	key := alias + "." + t.byName[j.FromKey.Name].name
+	not := ""
+	if j.None {
+		not = "NOT "
 	}
-	child := q.db.tables[q.db.model.DataClass(a.RelatedDataClass)]
-	fk := child.byName[a.Path]
-	key := alias + "." + t.key.name
-	sub := func(op filter.Op, v filter.Value) error {
-		s := q.alias()
-		q.str("SELECT " + s + "." + fk.name + " FROM " + child.name + " AS " + s + " WHERE " + s + "." + fk.name + " IS NOT NULL AND ")
-		return q.comparison(child, s, rest, op, v)
-	}
-	null := v.Kind == filter.KindNull
-	switch {
-	case null && (op == filter.OpEqual || op == filter.OpStrictEqual):
-		// some related value is null, or there is no related entity at all
-		q.str("(" + key + " IN (")
-		if err := sub(op, v); err != nil {
-			return err
-		}
-		s := q.alias()
-		q.str(") OR " + key + " NOT IN (SELECT " + s + "." + fk.name + " FROM " + child.name + " AS " + s + " WHERE " + s + "." + fk.name + " IS NOT NULL))")
-		return nil
-	case !null && (op == filter.OpNotEqual || op == filter.OpStrictNotEqual):
-		positive := filter.OpEqual
-		if op == filter.OpStrictNotEqual {
-			positive = filter.OpStrictEqual
-		}
-		q.str("(" + key + " NOT IN (")
-		if err := sub(positive, v); err != nil {
-			return err
-		}
-		q.str("))")
-		return nil
-	}
-	q.str("(" + key + " IN (")
-	if err := sub(op, v); err != nil {
+	q.str("(" + key + " " + not + "IN (")
+	s := q.alias()
+	q.str("SELECT " + s + "." + fk + " FROM " + child.name + " AS " + s + " WHERE " + s + "." + fk + " IS NOT NULL AND ")
+	if err := q.node(child, s, j.Cond); err != nil {
 		return err
 	}
-	q.str("))")
+	q.str(")")
+	if j.OrEmpty {
+		s := q.alias()
+		q.str(" OR " + key + " NOT IN (SELECT " + s + "." + fk + " FROM " + child.name + " AS " + s + " WHERE " + s + "." + fk + " IS NOT NULL)")
+	}
+	q.str(")")
 	return nil
 }
 
-var opSQL = map[filter.Op]string{
-	filter.OpEqual:          " = ",
-	filter.OpStrictEqual:    " = ",
-	filter.OpNotEqual:       " <> ",
-	filter.OpStrictNotEqual: " <> ",
-	filter.OpLess:           " < ",
-	filter.OpLessEqual:      " <= ",
-	filter.OpGreater:        " > ",
-	filter.OpGreaterEqual:   " >= ",
+var opSQL = [...]string{
+	query.Eq: " = ",
+	query.Ne: " <> ",
+	query.Lt: " < ",
+	query.Le: " <= ",
+	query.Gt: " > ",
+	query.Ge: " >= ",
 }
 
-// compare compiles "e op v" for a resolved operand.
-func (q *compiler) compare(e operand, op filter.Op, v filter.Value) error {
-	switch v.Kind {
-	case filter.KindPlaceholder:
-		return badFilter("placeholder :%d has no value", v.Placeholder)
-	case filter.KindVector:
-		return badFilter("%s: vector comparisons are not supported", e.name)
-	case filter.KindNull:
-		x := e.col
-		if e.json != "" {
-			x = "nullif(" + e.json + ", 'null'::jsonb)" // a JSON null is null too
-		}
-		switch op {
-		case filter.OpEqual, filter.OpStrictEqual:
-			q.str(x + " IS NULL")
-		case filter.OpNotEqual, filter.OpStrictNotEqual:
-			q.str(x + " IS NOT NULL")
-		default:
-			return badFilter("%s: null can follow only =, ==, ===, #, != and !==", e.name)
-		}
+// compare compiles comparison c of operand e.
+func (q *compiler) compare(e operand, c *query.Compare) error {
+	switch c.Op {
+	case query.IsNull:
+		q.str(e.nullSQL() + " IS NULL")
+		return nil
+	case query.NotNull:
+		q.str(e.nullSQL() + " IS NOT NULL")
+		return nil
+	case query.Like, query.NotLike:
+		return q.like(e, c.Op == query.NotLike, likePattern(c.Pattern))
+	case query.Keyword:
+		word, _ := c.Value.(string)
+		return q.keyword(e, word)
+	case query.In:
+		return q.in(e, c.List)
+	case query.Eq, query.Ne, query.Lt, query.Le, query.Gt, query.Ge:
+		x := jsonConstant(e, c.Value)
+		q.str(q.lhs(e, x) + opSQL[c.Op] + q.rhs(e, x))
 		return nil
 	}
-	if e.typ == fourd.AttrObject {
-		return badFilter("%s is an object: compare one of its properties (%s.property)", e.name, e.name[strings.LastIndexByte(e.name, '.')+1:])
+	return badFilter("%s: unknown operator %v", e.field.Name(), c.Op)
+}
+
+// jsonConstant returns the constant an object property compares with: a
+// date as its YYYY-MM-DD text (JSON has no dates), others as they are.
+func jsonConstant(e operand, x any) any {
+	if d, ok := x.(time.Time); ok && e.json != "" {
+		return d.Format(dateLayout)
 	}
-	switch op {
-	case filter.OpIn:
-		return q.in(e, v)
-	case filter.OpBegin:
-		if !e.text() || v.Kind == filter.KindList {
-			return badFilter("%s: begin applies to text attributes only", e.name)
-		}
-		return q.like(e, false, escapeLike(v.Str)+"%")
-	case filter.OpKeyword:
-		if !e.text() || v.Kind == filter.KindList {
-			return badFilter("%s: %% (keyword) applies to text attributes only", e.name)
-		}
-		return q.keyword(e, v.Str)
-	}
-	if v.Kind == filter.KindList {
-		return badFilter("%s: a list can follow only IN", e.name)
-	}
-	if v.Kind == filter.KindString && v.Wildcard && (op == filter.OpEqual || op == filter.OpNotEqual) {
-		if !e.text() {
-			return badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", e.name, e.typ, truncate(v.Str, 40))
-		}
-		return q.like(e, op == filter.OpNotEqual, likePattern(v.Pattern))
-	}
-	sqlOp, ok := opSQL[op]
-	if !ok {
-		return badFilter("%s: unknown operator %v", e.name, op)
-	}
-	x, err := convert(e, v)
-	if err != nil {
-		return err
-	}
-	q.str(q.lhs(e, x) + sqlOp + q.rhs(e, x))
-	return nil
+	return x
 }
 
 // lhs returns the expression compared with the converted constant x.
@@ -441,59 +344,32 @@ func (q *compiler) rhs(e operand, x any) string {
 	return q.param(x, "text")
 }
 
-// in compiles "e IN [v1, v2, ...]": plain values as one array parameter
-// (= ANY, which an index serves), wildcard values as LIKEs, null as IS
-// NULL.
-func (q *compiler) in(e operand, v filter.Value) error {
-	if v.Kind != filter.KindList {
-		return badFilter("%s: IN needs a list: [v1, v2]", e.name)
-	}
-	var plain []any
-	var patterns []string
-	null := false
-	for _, el := range v.List {
-		switch {
-		case el.Kind == filter.KindNull:
-			null = true
-		case el.Kind == filter.KindString && el.Wildcard:
-			if !e.text() {
-				return badFilter("%s is a %s: @ wildcards apply to text attributes only (%q)", e.name, e.typ, truncate(el.Str, 40))
-			}
-			patterns = append(patterns, likePattern(el.Pattern))
-		case el.Kind == filter.KindList || el.Kind == filter.KindVector || el.Kind == filter.KindPlaceholder:
-			return badFilter("%s: an IN list holds plain values", e.name)
-		default:
-			x, err := convert(e, el)
-			if err != nil {
-				return err
-			}
-			plain = append(plain, x)
-		}
-	}
-	if len(plain) == 0 && len(patterns) == 0 && !null {
+// in compiles "e IN list": plain values as one array parameter per type
+// (= ANY, which an index serves), patterns as LIKEs, null as IS NULL.
+func (q *compiler) in(e operand, list query.List) error {
+	if len(list.Values) == 0 && len(list.Patterns) == 0 && !list.Null {
 		q.str("FALSE") // an empty list selects nothing
 		return nil
 	}
 	q.str("(")
 	sep := ""
-	if len(plain) > 0 {
-		q.str(q.anyOf(e, plain))
+	if len(list.Values) > 0 {
+		vals := make([]any, len(list.Values))
+		for i, x := range list.Values {
+			vals[i] = jsonConstant(e, x)
+		}
+		q.str(q.anyOf(e, vals))
 		sep = " OR "
 	}
-	for _, p := range patterns {
+	for _, p := range list.Patterns {
 		q.str(sep)
-		if err := q.like(e, false, p); err != nil {
+		if err := q.like(e, false, likePattern(p)); err != nil {
 			return err
 		}
 		sep = " OR "
 	}
-	if null {
-		q.str(sep)
-		if e.json != "" {
-			q.str("nullif(" + e.json + ", 'null'::jsonb) IS NULL")
-		} else {
-			q.str(e.col + " IS NULL")
-		}
+	if list.Null {
+		q.str(sep + e.nullSQL() + " IS NULL")
 	}
 	q.str(")")
 	return nil
@@ -564,7 +440,7 @@ const maxLikePattern = 50_000
 // default escape character.
 func (q *compiler) like(e operand, not bool, pattern string) error {
 	if len(pattern) > maxLikePattern {
-		return badFilter("%s: a value with @ or after begin can be at most %d bytes long", e.name, maxLikePattern)
+		return badFilter("%s: a value with @ or after begin can be at most %d bytes long", e.field.Name(), maxLikePattern)
 	}
 	q.str(e.textSQL())
 	if not {
@@ -621,8 +497,8 @@ func escapeLike(s string) string {
 	return b.String()
 }
 
-// likePattern turns the pieces between @ wildcards into a LIKE pattern.
-func likePattern(pieces []string) string {
+// likePattern turns a pattern's literal pieces into a LIKE pattern.
+func likePattern(pieces query.Pattern) string {
 	var b strings.Builder
 	for i, p := range pieces {
 		if i > 0 {
@@ -633,186 +509,27 @@ func likePattern(pieces []string) string {
 	return b.String()
 }
 
-// convert turns a filter constant into the value compared with e, as 4D
-// converts it: to a number for a number attribute, to text for a text
-// attribute, and so on. It refuses values that do not convert.
-func convert(e operand, v filter.Value) (any, error) {
-	bad := func(what string) error {
-		return badFilter("%s is %s: %s is not %s", e.name, article(e.typ), valueText(v), what)
-	}
-	switch e.typ {
-	case fourd.AttrString:
-		return textOf(v), nil
-	case fourd.AttrUUID:
-		s := textOf(v)
-		if u, ok := normalizeUUID(s); ok {
-			return u, nil
-		}
-		return s, nil
-	case fourd.AttrLong, fourd.AttrLong64, fourd.AttrNumber:
-		switch v.Kind {
-		case filter.KindInt:
-			if e.typ == fourd.AttrNumber {
-				return float64(v.Int), nil
-			}
-			return v.Int, nil
-		case filter.KindFloat:
-			return v.Float, nil
-		case filter.KindString:
-			s := strings.TrimSpace(v.Str)
-			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-				if e.typ == fourd.AttrNumber {
-					return float64(i), nil
-				}
-				return i, nil
-			}
-			if f, err := strconv.ParseFloat(s, 64); err == nil {
-				return f, nil
-			}
-		}
-		return nil, bad("a number")
-	case fourd.AttrBool:
-		switch v.Kind {
-		case filter.KindBool:
-			return v.Bool, nil
-		case filter.KindString:
-			switch strings.ToLower(strings.TrimSpace(v.Str)) {
-			case "true":
-				return true, nil
-			case "false":
-				return false, nil
-			}
-		case filter.KindInt:
-			if v.Int == 0 || v.Int == 1 {
-				return v.Int == 1, nil
-			}
-		}
-		return nil, bad("true or false")
-	case fourd.AttrDate:
-		switch v.Kind {
-		case filter.KindDate:
-			return v.Date, nil
-		case filter.KindString:
-			if d, ok := parseDate(v.Str); ok {
-				return d, nil
-			}
-		}
-		return nil, bad("a date (YYYY-MM-DD)")
-	case "": // an object property: its JSON type decides
-		switch v.Kind {
-		case filter.KindInt:
-			return v.Int, nil
-		case filter.KindFloat:
-			return v.Float, nil
-		case filter.KindBool:
-			return v.Bool, nil
-		case filter.KindDate:
-			return v.Date.Format(dateLayout), nil
-		}
-		return v.Str, nil
-	}
-	return nil, bad("comparable")
-}
-
-// textOf returns the text of a constant as it was written, for a text
-// attribute.
-func textOf(v filter.Value) string {
-	if v.Str != "" || v.Kind == filter.KindString {
-		return v.Str
-	}
-	switch v.Kind {
-	case filter.KindInt:
-		return strconv.FormatInt(v.Int, 10)
-	case filter.KindFloat:
-		return strconv.FormatFloat(v.Float, 'f', -1, 64)
-	case filter.KindBool:
-		return strconv.FormatBool(v.Bool)
-	case filter.KindDate:
-		return v.Date.Format(dateLayout)
-	}
-	return v.String()
-}
-
-// valueText quotes a constant for a message.
-func valueText(v filter.Value) string {
-	if v.Kind == filter.KindString {
-		return strconv.Quote(truncate(v.Str, 40))
-	}
-	return truncate(textOf(v), 40)
-}
-
-func article(typ fourd.AttributeType) string {
-	switch typ {
-	case fourd.AttrLong, fourd.AttrLong64:
-		return "a long"
-	case fourd.AttrNumber:
-		return "a number"
-	case fourd.AttrBool:
-		return "a bool"
-	case fourd.AttrDate:
-		return "a date"
-	}
-	return "a " + string(typ)
-}
-
-// order compiles an OrderBy on t (alias alias) to an ORDER BY list, ending
+// order compiles sort keys on t (alias alias) to an ORDER BY list, ending
 // with the row number so that equal keys keep a stable order and pages do
-// not overlap. Nulls come first in ascending order and last in descending
-// order, as 4D puts null before every other value.
-func (q *compiler) order(t *table, alias string, ob filter.OrderBy) (frag, error) {
-	if len(ob) > fourd.MaxOrderByTerms {
-		return frag{}, badFilter("a sort of %d terms: at most %d", len(ob), fourd.MaxOrderByTerms)
-	}
+// not overlap. A key through N->1 relations reads a column of the joined
+// related table (see join). Nulls come first in ascending order and last
+// in descending order, as 4D puts null before every other value.
+func (q *compiler) order(t *table, alias string, ob []query.Order) frag {
 	for _, o := range ob {
-		if err := checkPath(t.dc, o.Path); err != nil {
-			return frag{}, err
+		tt, a := t, alias
+		for _, rel := range o.Through {
+			c := tt.byName[rel.Name]
+			a, tt = q.join(a, c), c.related
 		}
-		if err := q.sortKey(t, alias, o.Path); err != nil {
-			return frag{}, err
-		}
+		q.str(operandOf(q, tt, a, o.Field).sortSQL())
 		if o.Desc {
-			q.str(" DESC NULLS LAST")
+			q.str(" DESC NULLS LAST, ")
 		} else {
-			q.str(" NULLS FIRST")
+			q.str(" NULLS FIRST, ")
 		}
-		q.str(", ")
 	}
 	q.str(alias + "." + colRow)
-	return q.take(), nil
-}
-
-// sortKey writes the expression a path sorts by: a column (text folded),
-// an object property, or through N->1 relations a column of the joined
-// related table.
-func (q *compiler) sortKey(t *table, alias string, path filter.Path) error {
-	name, rest := path[0].Name, path[1:]
-	c := t.byName[name]
-	if c == nil {
-		if a := t.dc.Attribute(name); a != nil && a.Kind == fourd.KindRelatedEntities {
-			return badFilter("cannot sort by %s.%s: it lists related entities", t.dc.Name, name)
-		}
-		return unknownAttribute(t.dc, name)
-	}
-	switch {
-	case c.attr.Kind == fourd.KindRelatedEntity && len(rest) > 0:
-		return q.sortKey(c.related, q.join(alias, c), rest)
-	case c.typ == fourd.AttrObject && len(rest) > 0:
-		q.str(q.jsonOperand(alias, t, c, rest).sortSQL())
-		return nil
-	case len(rest) > 0:
-		return badFilter("%s.%s is a %s attribute: it has no property %q", t.dc.Name, name, c.typ, rest[0].Name)
-	}
-	q.str(operand{col: alias + "." + c.name, typ: c.typ}.sortSQL())
-	return nil
-}
-
-// orderOf returns the order of a selection: its OrderBy, or else the
-// filter's own "order by" clause.
-func orderOf(sel fourd.Selection) filter.OrderBy {
-	if len(sel.OrderBy) > 0 || sel.Filter == nil {
-		return sel.OrderBy
-	}
-	return sel.Filter.OrderBy
+	return q.take()
 }
 
 // rowArray converts row IDs to the bigint[] parameter PostgreSQL reads.
@@ -824,36 +541,49 @@ func rowArray(rows []fourd.RowID) []int64 {
 	return out
 }
 
-// selection compiles a selection's condition (empty when there is no
-// filter) and order, with t0 as the alias of the dataclass's table; from
-// is the FROM clause with the joins the order needs. The parameters of
-// where come first ($1...), then those of order: a statement that uses
-// where alone passes where.args, one that uses both passes both in order.
-func (db *DB) selection(sel fourd.Selection) (t *table, q *compiler, from string, where, order frag, err error) {
-	if t, err = db.table(sel.DataClass); err != nil {
-		return nil, nil, "", frag{}, frag{}, err
+// compiled is a selection compiled for one statement, with t0 as the
+// alias of the dataclass's table. The parameters of where come first
+// ($1...), then those of order, then q.n is the last one used: a
+// statement that uses where alone passes where.args, one that uses both
+// passes both in that order.
+type compiled struct {
+	t     *table
+	q     *compiler
+	from  string // the FROM clause, with the joins the order needs
+	where frag   // " WHERE ...", empty when every entity is selected
+	order frag   // " ORDER BY ..."
+}
+
+// selection checks a selection against the model and compiles its
+// condition and order.
+func (db *DB) selection(sel fourd.Selection) (compiled, error) {
+	t, err := db.table(sel.DataClass)
+	if err != nil {
+		return compiled{}, err
 	}
-	q = &compiler{db: db}
-	if sel.Filter != nil && sel.Filter.Expr != nil {
+	s, err := query.Check(db.model, sel)
+	if err != nil {
+		return compiled{}, err
+	}
+	q := &compiler{db: db}
+	if s.Where != nil {
 		q.str("(")
-		if err = q.node(t, "t0", sel.Filter.Expr); err != nil {
-			return nil, nil, "", frag{}, frag{}, err
+		if err := q.node(t, "t0", s.Where); err != nil {
+			return compiled{}, err
 		}
 		q.str(")")
 	}
-	if sel.InRows != nil {
-		if sel.Filter != nil && sel.Filter.Expr != nil {
+	if s.InRows != nil {
+		if s.Where != nil {
 			q.str(" AND ")
 		}
-		q.str("t0." + colRow + " = ANY (" + q.param(rowArray(sel.InRows), "bigint[]") + ")")
+		q.str("t0." + colRow + " = ANY (" + q.param(rowArray(s.InRows), "bigint[]") + ")")
 	}
-	where = q.take()
+	where := q.take()
 	if where.sql != "" {
 		where.sql = " WHERE " + where.sql
 	}
-	if order, err = q.order(t, "t0", orderOf(sel)); err != nil {
-		return nil, nil, "", frag{}, frag{}, err
-	}
+	order := q.order(t, "t0", s.OrderBy)
 	order.sql = " ORDER BY " + order.sql
-	return t, q, " FROM " + t.name + " AS t0" + q.joins.String(), where, order, nil
+	return compiled{t: t, q: q, from: " FROM " + t.name + " AS t0" + q.joins.String(), where: where, order: order}, nil
 }

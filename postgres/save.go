@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/query"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -166,7 +167,7 @@ func (db *DB) valueOf(ctx context.Context, tx pgx.Tx, t *table, c *column, v any
 	}
 	text, ok := relatedKeyText(v)
 	if !ok {
-		return nil, badValue(t, "%s: expected the key of a %s, found %s", c.attr.Name, c.related.dc.Name, describe(v))
+		return nil, badValue(t, "%s: expected the key of a %s, found %s", c.attr.Name, c.related.dc.Name, query.Describe(v))
 	}
 	if text == "" {
 		return nil, nil
@@ -207,7 +208,7 @@ func relatedKeyText(v any) (string, bool) {
 	case bool, []any:
 		return "", false
 	}
-	i, err := toInt(v)
+	i, err := query.Convert(fourd.AttrLong, v)
 	if err != nil {
 		return "", false
 	}
