@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,6 +342,33 @@ func BenchmarkCreate(b *testing.B) {
 			b.Fatal(err, res[0].Err)
 		}
 	}
+}
+
+// BenchmarkCreateParallel is BenchmarkCreate from 16 goroutines at once,
+// as 16 clients posting creations: the single writer commits what they
+// queue meanwhile together (group commit).
+func BenchmarkCreateParallel(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	emp := db.Model().DataClass("Employee")
+	var commits, writes atomic.Int64
+	sqlite.SetBeforeCommit(db, func(n int) { commits.Add(1); writes.Add(int64(n)) })
+	defer sqlite.SetBeforeCommit(db, nil)
+	b.ReportAllocs()
+	b.SetParallelism(16 / max(1, runtime.GOMAXPROCS(0)))
+	defer func() { b.ReportMetric(float64(writes.Load())/float64(max(1, commits.Load())), "saves/commit") }()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := db.Save(ctx, emp, []fourd.EntitySave{{Values: map[string]any{
+				"firstName": "Bench", "lastName": "Zz", "salary": 20000.0, "birthDate": "2000-01-02",
+				"employer": map[string]any{"__KEY": "1"},
+			}}}, false)
+			if err != nil || res[0].Err != nil {
+				b.Error(err, res[0].Err) // not Fatal: this is not the benchmark's goroutine
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkRelationSort is a page of 20 employees sorted through the N->1

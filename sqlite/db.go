@@ -61,6 +61,11 @@ type DB struct {
 	wwant   map[string]struct{}  // texts to prepare once the writer is free
 	wclosed bool                 // Close has closed wstmts
 
+	wq writeQueue // saves and deletes waiting to be committed together (group.go)
+	// beforeCommit, when set (by tests), is called with the number of
+	// writes in the transaction just before each COMMIT of the writer.
+	beforeCommit func(writes int)
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -250,9 +255,11 @@ func (db *DB) Model() *fourd.Model { return db.model }
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
-// write runs fn in a transaction on the writer connection and commits it
-// when fn returns nil; otherwise it rolls back and returns fn's error. The
-// transaction takes the write lock when it begins (BEGIN IMMEDIATE).
+// write runs fn in a transaction of its own on the writer connection and
+// commits it when fn returns nil; otherwise it rolls back and returns fn's
+// error. The transaction takes the write lock when it begins (BEGIN
+// IMMEDIATE). Saves and deletes go through writeGroup instead, which
+// commits concurrent callers' writes together.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -261,6 +268,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return ctxErr(ctx, err)
+	}
+	if db.beforeCommit != nil {
+		db.beforeCommit(1)
 	}
 	if err := tx.Commit(); err != nil {
 		return ctxErr(ctx, err)

@@ -49,3 +49,15 @@ func CountsCached(db *DB) int {
 	defer db.counts.mu.Unlock()
 	return len(db.counts.counts)
 }
+
+// SetBeforeCommit makes db call f, with the number of writes the
+// transaction holds, just before each COMMIT of its writer.
+func SetBeforeCommit(db *DB, f func(writes int)) { db.beforeCommit = f }
+
+// PendingWrites returns the number of writes queued for the next group,
+// abandoned ones not yet dropped included.
+func PendingWrites(db *DB) int {
+	db.wq.mu.Lock()
+	defer db.wq.mu.Unlock()
+	return len(db.wq.pending)
+}

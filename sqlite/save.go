@@ -29,7 +29,10 @@ var errRollback = errors.New("rollback")
 // With atomic, all the saves run in one transaction: if one fails, none is
 // kept, and the results of the others describe what would have been saved
 // (4D echoes them the same way). Without it, each save is kept or not on
-// its own (they still commit together, in one transaction).
+// its own (they still commit together, in one transaction). Either way the
+// call may share its transaction with other callers' saves (group commit,
+// group.go), each in a savepoint of its own: their outcomes never mix, and
+// Save returns only once its changes are committed.
 func (db *DB) Save(ctx context.Context, dc *fourd.DataClass, saves []fourd.EntitySave, atomic bool) ([]fourd.SaveResult, error) {
 	return db.save(ctx, dc, saves, atomic, true)
 }
@@ -47,7 +50,7 @@ func (db *DB) save(ctx context.Context, dc *fourd.DataClass, saves []fourd.Entit
 		return nil, err
 	}
 	results := make([]fourd.SaveResult, len(saves))
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.writeGroup(ctx, func(tx *sql.Tx) error {
 		clear(results)
 		failed, saved := false, int64(0)
 		for i, s := range saves {
@@ -303,7 +306,7 @@ func (db *DB) Delete(ctx context.Context, dc *fourd.DataClass, rows []fourd.RowI
 		return 0, nil
 	}
 	var n int64
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.writeGroup(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE "+t.rowCol+` IN (SELECT "value" FROM json_each(?))`, rowsJSON(rows))
 		if err != nil {
 			return err

@@ -86,7 +86,7 @@ func TestCrash(t *testing.T) {
 	acked := map[string]string{} // key -> lastName, for every acknowledged creation
 	for round := 0; round < 2; round++ {
 		cmd, u := startServer(t, ctx, dataDir)
-		const writers, killAfter = 4, 150
+		const writers, killAfter = 16, 150 // 16 writers: the server commits their saves in groups
 		var (
 			mu      sync.Mutex
 			n       int
