@@ -47,7 +47,16 @@ func main() {
 	reps := flag.Int("reps", 2, "repetitions; the median is kept")
 	clientsFlag := flag.String("clients", "16,64", "client counts")
 	keep := flag.String("work", "", "work directory (default: a temporary one, removed)")
+	only := flag.String("requests", "filtered,key,plain,create", "the rows to run, by short name")
 	flag.Parse()
+	var rqs []request
+	for _, s := range strings.Split(*only, ",") {
+		i := slices.IndexFunc(requests, func(r request) bool { return r.short == s })
+		if i < 0 {
+			log.Fatalf("bench: unknown request %q in -requests (filtered, key, plain, create)", s)
+		}
+		rqs = append(rqs, requests[i])
+	}
 	var clients []int
 	for _, s := range strings.Split(*clientsFlag, ",") {
 		n, err := strconv.Atoi(s)
@@ -56,7 +65,7 @@ func main() {
 		}
 		clients = append(clients, n)
 	}
-	if err := run(*duration, *maxReq, *reps, clients, *keep); err != nil {
+	if err := run(*duration, *maxReq, *reps, clients, rqs, *keep); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -84,8 +93,9 @@ func (t *target) jar(i int) http.CookieJar {
 
 // request is one row kind of the table.
 type request struct {
-	name string
-	list bool // PocketBase skipTotal applies
+	name  string
+	short string // its name in -requests
+	list  bool   // PocketBase skipTotal applies
 	// make returns the HTTP request for client worker's i-th call.
 	make func(t *target, r *rand.Rand) (*http.Request, error)
 }
@@ -93,14 +103,14 @@ type request struct {
 const filterPB = "salary>50000 && lastName~'B%'"
 
 var requests = []request{
-	{name: "filtered sorted page of 20: `salary>50000 AND lastName begin 'B'`, by lastName", list: true,
+	{name: "filtered sorted page of 20: `salary>50000 AND lastName begin 'B'`, by lastName", short: "filtered", list: true,
 		make: func(t *target, _ *rand.Rand) (*http.Request, error) {
 			if t.fourd {
 				return get(t.base + "/rest/Employee?" + url.Values{"$filter": {"salary>50000 AND lastName begin 'B'"}, "$orderby": {"lastName"}, "$top": {"20"}}.Encode())
 			}
 			return get(t.base + "/api/collections/Employee/records?" + pbList(t, url.Values{"filter": {filterPB}, "sort": {"lastName"}, "perPage": {"20"}}))
 		}},
-	{name: "one entity by key",
+	{name: "one entity by key", short: "key",
 		make: func(t *target, r *rand.Rand) (*http.Request, error) {
 			k := 1 + r.Int64N(100_000)
 			if t.fourd {
@@ -108,14 +118,14 @@ var requests = []request{
 			}
 			return get(fmt.Sprintf("%s/api/collections/Employee/records/%015d", t.base, k))
 		}},
-	{name: "plain page of 20", list: true,
+	{name: "plain page of 20", short: "plain", list: true,
 		make: func(t *target, _ *rand.Rand) (*http.Request, error) {
 			if t.fourd {
 				return get(t.base + "/rest/Employee?$top=20")
 			}
 			return get(t.base + "/api/collections/Employee/records?" + pbList(t, url.Values{"perPage": {"20"}}))
 		}},
-	{name: "create one entity",
+	{name: "create one entity", short: "create",
 		make: func(t *target, r *rand.Rand) (*http.Request, error) {
 			salary := 20000 + r.IntN(1000) // never matches the filter, sorts apart
 			var body string
@@ -144,7 +154,7 @@ func pbList(t *target, v url.Values) string {
 	return v.Encode()
 }
 
-func run(duration time.Duration, maxReq, reps int, clients []int, work string) error {
+func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request, work string) error {
 	if work == "" {
 		dir, err := os.MkdirTemp("", "fourd-bench-")
 		if err != nil {
@@ -199,7 +209,7 @@ func run(duration time.Duration, maxReq, reps int, clients []int, work string) e
 	}
 	results := map[key][]result{}
 	for rep := range reps {
-		for ri, rq := range requests {
+		for ri, rq := range rqs {
 			for _, n := range clients {
 				ts := []*target{fdT, pbT}
 				if rq.list {
@@ -227,7 +237,7 @@ func run(duration time.Duration, maxReq, reps int, clients []int, work string) e
 	fmt.Printf("\nRequests per second (median of %d repetitions of %v), p50 / p99 in ms.\n\n", reps, duration)
 	fmt.Println("| request | clients | fourd | PocketBase | PocketBase, `skipTotal=1` | fourd ÷ best PocketBase | fourd p50 / p99 | best PocketBase p50 / p99 |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for ri, rq := range requests {
+	for ri, rq := range rqs {
 		for i, n := range clients {
 			name := rq.name
 			if i > 0 {

@@ -506,8 +506,15 @@ func (db *DB) Distinct(ctx context.Context, sel fourd.Selection, attr string, li
 const sqlGlobalStamp = `SELECT "value" FROM "__fourd" WHERE "key" = 'globalStamp'`
 
 // GlobalStamp returns the datastore's modification counter: +1 for every
-// entity saved or deleted.
+// entity saved or deleted. It is the value the writer last committed
+// (stamp.go), read from the database only when none is known.
 func (db *DB) GlobalStamp(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if stamp, ok := db.stamp.get(); ok {
+		return stamp, nil
+	}
 	var stamp int64
 	err := db.query(ctx, func(tx querier) error {
 		return tx.QueryRowContext(ctx, sqlGlobalStamp).Scan(&stamp)

@@ -55,6 +55,7 @@ type DB struct {
 	maxStmts int                   // bound on len(stmts); maxStmts by default
 
 	counts countCache // Page's counts, for the current global stamp
+	stamp  stampCache // the global stamp last committed (GlobalStamp)
 
 	wstmtMu sync.Mutex
 	wstmts  map[string]*sql.Stmt // the writer's prepared statements, by SQL text (see wtx)
@@ -217,6 +218,12 @@ func Open(path string, model *fourd.Model) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	var stamp int64
+	if err := db.writer.QueryRowContext(ctx, sqlGlobalStamp).Scan(&stamp); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: global stamp: %w", err)
+	}
+	db.stamp.seen(stamp)
 	// Let SQLite gather statistics for tables that lack them (bounded work:
 	// analysis_limit), so that the planner chooses between indexes from
 	// real data rather than guesses.
@@ -269,12 +276,15 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return ctxErr(ctx, err)
 	}
+	stamp, known := db.stampBeforeCommit(ctx, wtx{db, tx})
 	if db.beforeCommit != nil {
 		db.beforeCommit(1)
 	}
 	if err := tx.Commit(); err != nil {
+		db.stamp.forget() // in doubt
 		return ctxErr(ctx, err)
 	}
+	db.stampCommitted(stamp, known)
 	db.prepareWanted(ctx)
 	return nil
 }

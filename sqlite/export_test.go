@@ -61,3 +61,11 @@ func PendingWrites(db *DB) int {
 	defer db.wq.mu.Unlock()
 	return len(db.wq.pending)
 }
+
+// StoredStamp reads the global stamp from the database, as GlobalStamp did
+// before it kept the value the writer committed.
+func StoredStamp(ctx context.Context, db *DB) (int64, error) {
+	var stamp int64
+	err := db.reader.QueryRowContext(ctx, sqlGlobalStamp).Scan(&stamp)
+	return stamp, err
+}

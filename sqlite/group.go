@@ -200,12 +200,15 @@ func (db *DB) commitGroup(group []*writeJob) bool {
 		}
 		errs[i] = ctxErr(j.ctx, err)
 	}
+	stamp, known := db.stampBeforeCommit(bg, wtx{db, tx})
 	if db.beforeCommit != nil {
 		db.beforeCommit(len(group))
 	}
 	if err := tx.Commit(); err != nil {
+		db.stamp.forget() // in doubt
 		return false
 	}
+	db.stampCommitted(stamp, known)
 	for i, j := range group {
 		j.err = errs[i]
 		close(j.done)
