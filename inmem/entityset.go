@@ -1,8 +1,10 @@
 package inmem
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,7 +62,7 @@ type EntitySetStore struct {
 	byID      map[string]*entry
 	lru       chain // least recently used first
 	age       chain // oldest Put first
-	bySession map[string]*chain
+	bySession map[string]*sessionSets
 	stats     EntitySetStats
 	// soonest is at or before the earliest expiry of the sets held: a
 	// lower bound, since a refresh only pushes an expiry later. Until now
@@ -75,7 +77,7 @@ func NewEntitySetStore(size int64) *EntitySetStore {
 		Now:       time.Now,
 		size:      max(size, 0),
 		byID:      make(map[string]*entry),
-		bySession: make(map[string]*chain),
+		bySession: make(map[string]*sessionSets),
 	}
 }
 
@@ -180,6 +182,7 @@ func (s *EntitySetStore) Get(_ context.Context, id string, now time.Time) (*four
 	}
 	if now.After(e.es.Refreshed) {
 		e.es.Refreshed = now
+		e.session.fix(e) // its expiry moved later
 	}
 	s.lru.moveToBack(byLRU, e)
 	s.stats.Hits++
@@ -233,20 +236,18 @@ func (s *EntitySetStore) ReleaseSession(_ context.Context, sessionID string) (in
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.bySession[sessionID]
-	if c == nil {
+	ss := s.bySession[sessionID]
+	if ss == nil {
 		return 0, nil
 	}
 	n := 0
-	for e := c.head; e != nil; {
-		next := e.next(bySession)
+	for _, e := range slices.Clone(ss.heap) { // remove changes the heap
 		if now.Before(e.es.Expires()) {
 			n++
 			s.remove(e, RemovalReleased)
 		} else {
 			s.remove(e, RemovalExpired)
 		}
-		e = next
 	}
 	return n, nil
 }
@@ -259,26 +260,24 @@ func (s *EntitySetStore) MoveSession(_ context.Context, from, to string) (int, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.bySession[from]
-	if c == nil {
+	src := s.bySession[from]
+	if src == nil {
 		return 0, nil
 	}
 	delete(s.bySession, from)
 	dst := s.bySession[to]
 	if dst == nil {
-		dst = new(chain)
+		dst = new(sessionSets)
 		s.bySession[to] = dst
 	}
-	n := 0
-	for e := c.head; e != nil; {
-		next := e.next(bySession)
-		e.links[bySession] = link{}
+	for _, e := range src.heap {
 		e.es.SessionID = to
-		dst.pushBack(bySession, e)
-		n++
-		e = next
+		e.session = dst
+		e.sessionIdx = len(dst.heap)
+		dst.heap = append(dst.heap, e)
 	}
-	return n, nil
+	heap.Init(dst)
+	return len(src.heap), nil
 }
 
 // EntitySets implements fourd.EntitySetStore: the sets that have not
@@ -357,26 +356,25 @@ func (s *EntitySetStore) Used() int64 {
 	return s.used
 }
 
-// SessionSets implements fourd.EntitySetStore.
+// SessionSets implements fourd.EntitySetStore in O(log n) for a session
+// holding n sets: the session's sets are a heap on their expiry, so the
+// sets that have expired are at its top, removed (as Get would), and what
+// is left is the count, with the first expiry at the top.
 func (s *EntitySetStore) SessionSets(_ context.Context, sessionID string) (int, time.Time, error) {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.bySession[sessionID]
-	if c == nil {
-		return 0, time.Time{}, nil
-	}
-	n := 0
-	var first time.Time
-	for e := c.head; e != nil; e = e.next(bySession) {
-		if exp := e.es.Expires(); now.Before(exp) {
-			n++
-			if first.IsZero() || exp.Before(first) {
-				first = exp
-			}
+	for {
+		ss := s.bySession[sessionID]
+		if ss == nil {
+			return 0, time.Time{}, nil
 		}
+		first := ss.heap[0]
+		if exp := first.es.Expires(); now.Before(exp) {
+			return len(ss.heap), exp, nil
+		}
+		s.remove(first, RemovalExpired)
 	}
-	return n, first, nil
 }
 
 // Len returns the number of sets held, expired ones not yet swept included.
@@ -404,12 +402,13 @@ func (s *EntitySetStore) insert(e *entry) {
 	s.used += e.bytes
 	s.lru.pushBack(byLRU, e)
 	s.age.pushBack(byAge, e)
-	c := s.bySession[e.es.SessionID]
-	if c == nil {
-		c = new(chain)
-		s.bySession[e.es.SessionID] = c
+	ss := s.bySession[e.es.SessionID]
+	if ss == nil {
+		ss = new(sessionSets)
+		s.bySession[e.es.SessionID] = ss
 	}
-	c.pushBack(bySession, e)
+	e.session = ss
+	heap.Push(ss, e)
 }
 
 // remove takes e out and counts why; an empty why (a replacement) is not
@@ -419,9 +418,10 @@ func (s *EntitySetStore) remove(e *entry, why Removal) {
 	s.used -= e.bytes
 	s.lru.remove(byLRU, e)
 	s.age.remove(byAge, e)
-	if c := s.bySession[e.es.SessionID]; c != nil {
-		c.remove(bySession, e)
-		if c.head == nil {
+	if ss := e.session; ss != nil {
+		heap.Remove(ss, e.sessionIdx)
+		e.session = nil
+		if len(ss.heap) == 0 {
 			delete(s.bySession, e.es.SessionID)
 		}
 	}
@@ -435,23 +435,24 @@ func (s *EntitySetStore) remove(e *entry, why Removal) {
 	}
 }
 
-// entry is a set held by the store, on three intrusive lists: no allocation
-// per list, and O(1) moves and removals.
+// entry is a set held by the store, on two intrusive lists (no allocation
+// per list, and O(1) moves and removals) and in its session's heap.
 type entry struct {
-	es     fourd.EntitySet
-	bytes  int64
-	len    int  // es.Rows.Len(), read once before the lock
-	sorted bool // es.Rows.Sorted()
-	links  [nLinks]link
+	es         fourd.EntitySet
+	bytes      int64
+	len        int  // es.Rows.Len(), read once before the lock
+	sorted     bool // es.Rows.Sorted()
+	links      [nLinks]link
+	session    *sessionSets // the heap of its session's sets
+	sessionIdx int          // its index in session.heap
 }
 
 type link struct{ prev, next *entry }
 
 // The lists an entry is on.
 const (
-	byLRU     = iota // the store's lru chain
-	byAge            // the store's age chain
-	bySession        // its session's chain
+	byLRU = iota // the store's lru chain
+	byAge        // the store's age chain
 	nLinks
 )
 
@@ -489,5 +490,38 @@ func (c *chain) moveToBack(k int, e *entry) {
 	if c.tail != e {
 		c.remove(k, e)
 		c.pushBack(k, e)
+	}
+}
+
+// sessionSets is one session's sets, a min-heap on their expiry
+// (container/heap): the per-session quota reads its count and first expiry
+// without walking the sets. A Get that refreshes a set moves it down.
+type sessionSets struct{ heap []*entry }
+
+func (h *sessionSets) Len() int { return len(h.heap) }
+func (h *sessionSets) Less(i, j int) bool {
+	return h.heap[i].es.Expires().Before(h.heap[j].es.Expires())
+}
+func (h *sessionSets) Swap(i, j int) {
+	h.heap[i], h.heap[j] = h.heap[j], h.heap[i]
+	h.heap[i].sessionIdx = i
+	h.heap[j].sessionIdx = j
+}
+func (h *sessionSets) Push(x any) {
+	e := x.(*entry)
+	e.sessionIdx = len(h.heap)
+	h.heap = append(h.heap, e)
+}
+func (h *sessionSets) Pop() any {
+	e := h.heap[len(h.heap)-1]
+	h.heap[len(h.heap)-1] = nil
+	h.heap = h.heap[:len(h.heap)-1]
+	return e
+}
+
+// fix restores the heap after e's expiry changed.
+func (h *sessionSets) fix(e *entry) {
+	if h != nil {
+		heap.Fix(h, e.sessionIdx)
 	}
 }

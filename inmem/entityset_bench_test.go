@@ -143,3 +143,37 @@ func BenchmarkEntitySetStore(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSessionQuota is what making an entity set costs the store while
+// the session already holds n sets: the quota check (SessionSets), the Put
+// of the new set, then its Release (so that n stays the same). Each set has
+// its own timeout, so that their expiries differ.
+//
+//	go test -run=XXX -bench=SessionQuota -benchmem ./inmem
+func BenchmarkSessionQuota(b *testing.B) {
+	ctx := context.Background()
+	rows := inmem.NewRowSet(randomHalf(2000, 5), false)
+	for _, n := range []int{1, 55000} {
+		b.Run(fmt.Sprintf("sets=%d", n), func(b *testing.B) {
+			st := inmem.NewEntitySetStore(1 << 40)
+			st.Now = func() time.Time { return t0 }
+			const session = "S"
+			for i := range n {
+				mustPut(b, st, &fourd.EntitySet{ID: fourd.NewID(), DataClass: "Employee", Rows: rows, SessionID: session,
+					Created: t0, Refreshed: t0, Timeout: time.Hour + time.Duration(i)*time.Millisecond})
+			}
+			id := fourd.NewID()
+			for b.Loop() {
+				held, first, err := st.SessionSets(ctx, session)
+				if err != nil || held != n || first.IsZero() {
+					b.Fatalf("SessionSets = %d, %v, %v; want %d sets", held, first, err, n)
+				}
+				mustPut(b, st, &fourd.EntitySet{ID: id, DataClass: "Employee", Rows: rows, SessionID: session,
+					Created: t0, Refreshed: t0, Timeout: 2 * time.Hour})
+				if err := st.Release(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
