@@ -39,8 +39,8 @@
 // The key has a unique index (on its folded text for a string key: keys
 // differ regardless of case, as in 4D). Tables named "__fourd" hold the
 // layout version and the model as last applied, the global stamp (the sum
-// of 16 rows, one bumped at random by each write, so that writers on
-// several nodes seldom queue for one row) and the last long key given per
+// of 64 rows, each write bumping the row of its backend process, so that
+// writers on several nodes seldom queue for one row) and the last long key given per
 // dataclass. Open migrates as the sqlite package does (new tables and
 // columns added, nothing dropped, a changed type refused), in one
 // transaction under pg_advisory_xact_lock on the schema, so that nodes

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -108,14 +107,18 @@ func (db *DB) writeRetry(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
-// bumpStamp adds n to the global stamp, in one of its shards chosen at
-// random (see stampShards). It is the transaction's last statement, so
-// that the shard's row stays locked only for the commit.
+// bumpStamp adds n to the global stamp, in the shard of the transaction's
+// backend (its process ID modulo stampShards: connections working at once,
+// on any node, mostly write different rows). It is the transaction's last
+// statement, so that the shard's row stays locked only for the commit.
 func bumpStamp(ctx context.Context, tx pgx.Tx, n int64) error {
 	if n == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE "__fourd_stamp" SET "value" = "value" + $1 WHERE "shard" = $2`, n, rand.IntN(stampShards))
+	tag, err := tx.Exec(ctx, `UPDATE "__fourd_stamp" SET "value" = "value" + $1 WHERE "shard" = pg_backend_pid() % $2`, n, stampShards)
+	if err == nil && tag.RowsAffected() != 1 {
+		err = fmt.Errorf("global stamp: %d shard rows updated, want 1", tag.RowsAffected())
+	}
 	return err
 }
 

@@ -32,10 +32,10 @@ const (
 const maxRow = 1<<32 - 1
 
 // stampShards is the number of rows of "__fourd_stamp" the global stamp is
-// the sum of. A write adds to one of them, chosen at random, so that
-// writers on several nodes rarely wait for each other's commit on the same
+// the sum of. A write adds to the row of its backend (see bumpStamp), so
+// that writers on several nodes rarely wait for each other's commit on one
 // row, while a snapshot still reads the exact sum.
-const stampShards = 16
+const stampShards = 64
 
 // migrationLock is the first key of the advisory lock that serialises
 // migrations (the second is a hash of the schema name): "4D" in ASCII.
