@@ -65,4 +65,12 @@
 // entity with the same stamp, one succeeds and the other gets 4D's stamp
 // conflict (1263, 1046, 1517), and no update is lost. Creations with a
 // generated long key lock their dataclass's key counter until the commit.
+//
+// # Users
+//
+// UserStore is the users directory (fourd.UserStore) in the same
+// database: one table, __fourd_users, created by the first user added.
+// A server whose datastore is PostgreSQL keeps its users there, so that
+// every node shares them, and `fourd users … --datastore postgres://…`
+// manages them; see user.go.
 package postgres

@@ -22,15 +22,30 @@ const RolesFile = "roles.json"
 // Access control is on as soon as either exists. A roles.json that does
 // not parse stops the server with a message naming its line: 4D would
 // start with protection off, fourd refuses (docs/decisions.md).
-func (s *Server) openAccess() error {
+func (s *Server) openAccess() (err error) {
 	if s.Users == nil {
-		// Opened even when the file is missing: access control switches on
-		// when it appears (fourd users add on a running server).
-		users, err := userfile.Open(filepath.Join(s.DataDir, userfile.FileName))
-		if err != nil {
-			return err
+		if u, b, uerr := s.datastoreURL(); uerr == nil && b.users != nil {
+			// The datastore keeps the users directory (PostgreSQL): every
+			// node sharing the data shares the users.
+			users, err := b.users(u)
+			if err != nil {
+				return fmt.Errorf("users directory: %w", err)
+			}
+			s.Users, s.ownUsers = users, users
+			defer func() {
+				if err != nil {
+					s.closeUsers()
+				}
+			}()
+		} else {
+			// Opened even when the file is missing: access control switches on
+			// when it appears (fourd users add on a running server).
+			users, err := userfile.Open(filepath.Join(s.DataDir, userfile.FileName))
+			if err != nil {
+				return err
+			}
+			s.Users = users
 		}
-		s.Users = users
 	}
 	rolesPath := filepath.Join(s.DataDir, RolesFile)
 	data, err := os.ReadFile(rolesPath)
@@ -46,6 +61,15 @@ func (s *Server) openAccess() error {
 	}
 	s.Roles = roles
 	return nil
+}
+
+// closeUsers closes the users directory the server opened on its
+// datastore (none for users.json, which holds nothing open).
+func (s *Server) closeUsers() {
+	if s.ownUsers != nil {
+		_ = s.ownUsers.Close()
+		s.ownUsers = nil
+	}
 }
 
 // AccessControl reports whether the server controls access (4D's

@@ -133,6 +133,7 @@ func (s *Server) openData() (fillDemo bool, err error) {
 
 // closeData closes the datastore Open opened, if it has a Close method.
 func (s *Server) closeData() error {
+	s.closeUsers()
 	if c, ok := s.data.(io.Closer); ok {
 		return c.Close()
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -152,6 +153,7 @@ type Server struct {
 	Functions *rest.Functions
 
 	data            fourd.Datastore // what Open opened: Data may be wrapped after
+	ownUsers        io.Closer       // the users directory Open opened on the datastore, closed with it
 	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	policy          *fourd.Policy
 	indexJobs       chan indexJob
@@ -255,6 +257,7 @@ func (s *Server) Open() (err error) {
 	}
 	fillDemo, err := s.openData()
 	if err != nil {
+		s.closeUsers()
 		return err
 	}
 	if s.Roles != nil {

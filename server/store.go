@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,13 @@ type datastoreBackend struct {
 	// the data directory has no model, so that a second node serves the
 	// same data. nil when the backend keeps no model.
 	storedModel func(u *url.URL) ([]byte, error)
+	// users opens the users directory kept in the same database, so that
+	// the nodes sharing the data share the users; nil when the backend
+	// keeps none (users.json in the data directory is used).
+	users func(u *url.URL) (interface {
+		fourd.UserStore
+		io.Closer
+	}, error)
 	// path returns the file the URL names, if the datastore is one file
 	// (so that --demo can refuse a database without a model); "" if not.
 	path func(u *url.URL) string
@@ -67,6 +75,12 @@ var postgresBackend = datastoreBackend{
 	demoModel: postgres.DemoModel,
 	storedModel: func(u *url.URL) ([]byte, error) {
 		return postgres.StoredModel(context.Background(), u.String())
+	},
+	users: func(u *url.URL) (interface {
+		fourd.UserStore
+		io.Closer
+	}, error) {
+		return postgres.OpenUserStore(context.Background(), u.String())
 	},
 }
 

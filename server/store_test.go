@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/internal/pgtest"
@@ -77,6 +78,37 @@ func TestDatastoreURL(t *testing.T) {
 		e, err := node2.Data.Entity(context.Background(), emp, res[0].Entity.Key, nil)
 		if err != nil || e.Values["lastName"] != "Both" {
 			t.Errorf("the second node reads %+v, %v", e, err)
+		}
+	})
+	t.Run("OKPostgresUsersShared", func(t *testing.T) {
+		// On PostgreSQL the users directory lives in the database: a user
+		// added through one node logs in through another, which then
+		// controls access, though neither has a users.json.
+		u := pgtest.MustSchema(t)
+		node1 := MustOpenServer(t, servertest.WithModel(t, storeTestModel), func(s *server.Server) { s.Datastore = u })
+		node2 := MustOpenServer(t, func(s *server.Server) { s.Datastore = u })
+		if _, ok := node1.Users.(*postgres.UserStore); !ok {
+			t.Fatalf("users directory %T, want *postgres.UserStore", node1.Users)
+		}
+		if node2.AccessControl() {
+			t.Fatal("access control on before any user exists")
+		}
+		ctx := context.Background()
+		if _, err := node1.Users.Add(ctx, "alice", "alice-secret-1", []string{fourd.PrivilegeWebAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := node2.Users.Authenticate(ctx, "Alice", "alice-secret-1"); err != nil || u.Name != "alice" {
+			t.Fatalf("alice through node 2: %v, %v", u, err)
+		}
+		deadline := time.Now().Add(3 * time.Second) // node 2 asks again at most once a second
+		for !node2.AccessControl() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !node2.AccessControl() {
+			t.Error("node 2 does not control access once a user exists")
+		}
+		if _, err := os.Stat(filepath.Join(node1.DataDir, "users.json")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a users.json was made: %v", err)
 		}
 	})
 	for name, url := range map[string]string{

@@ -41,24 +41,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/password"
 )
 
 // FileName is the users directory's file name in the data directory.
 const FileName = "users.json"
 
-// DefaultCost is the bcrypt cost of new hashes: 2^10 rounds. On the
-// project's 2-vCPU development machine (AMD EPYC) one hash takes 62 ms at
-// cost 10, 120 ms at 11 and 245 ms at 12, and a login at cost 10 takes
-// 61-63 ms whether it succeeds, has a wrong password or names an unknown
-// user (go test -run=XXX -bench='Hash|Authenticate' -count=3 ./userfile/).
-// Cost 10 keeps a login in tens of milliseconds, lets a 2-core server
-// check some 30 logins a second, and is the floor OWASP recommends for
-// bcrypt; each step up doubles both the attacker's and the server's work.
-const DefaultCost = 10
-
-// dummyHash is a bcrypt hash, at DefaultCost, of a random password nobody
-// knows. Authenticate compares passwords of unknown users with it.
-const dummyHash = "$2a$10$AerAI0AUkZ1aHItNgCVB/.raBGI9YXWDaRVOWIYi2lm9/jlt7IstO"
+// DefaultCost is the bcrypt cost of new hashes: password.DefaultCost
+// (see it for the measurements).
+const DefaultCost = password.DefaultCost
 
 // compareHash is the one bcrypt comparison of Authenticate; tests replace
 // it to count comparisons and see their cost.
@@ -80,9 +71,6 @@ type Store struct {
 	cur *state
 
 	wmu sync.Mutex // one writer at a time in this process; the file lock orders processes
-
-	dummyMu sync.Mutex
-	dummies map[int][]byte // dummy hashes for costs other than DefaultCost
 }
 
 var _ fourd.UserStore = (*Store)(nil)
@@ -305,36 +293,11 @@ func (s *Store) now() time.Time {
 	return now().UTC().Truncate(time.Millisecond)
 }
 
-func (s *Store) hash(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost())
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return string(h), nil
-}
+func (s *Store) hash(pw string) (string, error) { return password.Hash(pw, s.cost()) }
 
 // dummy returns the hash that unknown users' passwords are compared with,
 // at the Store's cost so that the comparison takes as long as a real one.
-func (s *Store) dummy() []byte {
-	c := s.cost()
-	if c == DefaultCost {
-		return []byte(dummyHash)
-	}
-	s.dummyMu.Lock()
-	defer s.dummyMu.Unlock()
-	if h, ok := s.dummies[c]; ok {
-		return h
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(fourd.NewID()), c)
-	if err != nil { // only an invalid cost; a real hash would fail the same way
-		return []byte(dummyHash)
-	}
-	if s.dummies == nil {
-		s.dummies = make(map[int][]byte)
-	}
-	s.dummies[c] = h
-	return h
-}
+func (s *Store) dummy() []byte { return password.Dummy(s.cost()) }
 
 // snapshot returns the file's current contents: the copy in memory if the
 // file has not changed since it was read or written, else a fresh read.

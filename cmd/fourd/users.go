@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/postgres"
 	"github.com/fourd/fourd/userfile"
 )
 
@@ -82,10 +83,11 @@ func runUsersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	name := pos[0]
-	s, err := openUsers(*data)
+	s, err := openUsers(ctx, data)
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	// Refuse a bad or taken name before asking for a password.
 	if err := fourd.CheckUserName(name); err != nil {
 		return usersError(err)
@@ -94,7 +96,7 @@ func runUsersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{code: 1, msg: fmt.Sprintf("a user named %q exists already (names are case-insensitive)", u.Name)}
 	}
 	privs := splitList(*privileges)
-	if err := checkPrivilegeNames(*data, fs.Name(), privs); err != nil {
+	if err := checkPrivilegeNames(*data.data, fs.Name(), privs); err != nil {
 		return err
 	}
 	password, err := readPassword(fs.Name(), *fromStdin, stderr)
@@ -116,16 +118,17 @@ func runUsersRemove(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	s, u, err := openUser(ctx, *data, pos[0])
+	s, u, err := openUser(ctx, data, pos[0])
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	if err := s.Remove(ctx, u.Name); err != nil {
 		return usersError(err)
 	}
 	fmt.Fprintf(stdout, "removed user %q\n", u.Name)
 	if users, err := s.Users(ctx); err == nil && len(users) == 0 {
-		fmt.Fprintf(stderr, "fourd: no users left; access control stays on while %s exists (delete it to turn access control off)\n", s.Path())
+		fmt.Fprintf(stderr, "fourd: no users left; access control stays on while %s exists (delete it to turn access control off)\n", s.where)
 	}
 	return nil
 }
@@ -137,10 +140,11 @@ func runUsersList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := parseUsersFlags(fs, args, ""); err != nil {
 		return err
 	}
-	s, err := openUsers(*data)
+	s, err := openUsers(ctx, data)
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	users, err := s.Users(ctx)
 	if err != nil {
 		return usersError(err)
@@ -157,7 +161,7 @@ func runUsersList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if len(users) == 0 {
-		fmt.Fprintf(stderr, "fourd: no users in %s\n", s.Path())
+		fmt.Fprintf(stderr, "fourd: no users in %s\n", s.where)
 		return nil
 	}
 	return renderUsers(stdout, users)
@@ -181,10 +185,11 @@ func runUsersPasswd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	s, u, err := openUser(ctx, *data, pos[0]) // an unknown user is told before the password is asked
+	s, u, err := openUser(ctx, data, pos[0]) // an unknown user is told before the password is asked
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	password, err := readPassword(fs.Name(), *fromStdin, stderr)
 	if err != nil {
 		return err
@@ -203,12 +208,13 @@ func runUsersPrivileges(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	s, u, err := openUser(ctx, *data, pos[0])
+	s, u, err := openUser(ctx, data, pos[0])
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	privs := splitList(pos[1])
-	if err := checkPrivilegeNames(*data, fs.Name(), privs); err != nil {
+	if err := checkPrivilegeNames(*data.data, fs.Name(), privs); err != nil {
 		return err
 	}
 	if err := s.SetPrivileges(ctx, u.Name, privs); err != nil {
@@ -251,8 +257,29 @@ func checkPrivilegeNames(dataDir, cmd string, privileges []string) error {
 	return nil
 }
 
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory holding users.json (env FOURD_DATA)")
+func dataFlag(fs *flag.FlagSet) *usersLocation {
+	return &usersLocation{
+		data:      fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory holding users.json and roles.json (env FOURD_DATA)"),
+		datastore: fs.String("datastore", env("FOURD_DATASTORE", ""), "the server's --datastore: with postgres://…, the users directory is kept in that database, shared by every node (env FOURD_DATASTORE)"),
+	}
+}
+
+// usersLocation is where the users directory is: users.json in the data
+// directory, or the PostgreSQL database of --datastore.
+type usersLocation struct{ data, datastore *string }
+
+// usersStore is an opened users directory and where it is, for messages.
+type usersStore struct {
+	fourd.UserStore
+	where string
+	close func()
+}
+
+// Close closes the directory.
+func (s *usersStore) Close() {
+	if s.close != nil {
+		s.close()
+	}
 }
 
 // parseUsersFlags parses args with flags before, between or after the
@@ -290,14 +317,23 @@ func parseUsersFlags(fs *flag.FlagSet, args []string, synopsis string) ([]string
 	return pos, nil
 }
 
-// openUsers opens the users directory of the data directory.
-func openUsers(dataDir string) (*userfile.Store, error) {
-	s, err := userfile.Open(filepath.Join(dataDir, userfile.FileName))
+// openUsers opens the users directory: in the --datastore's PostgreSQL
+// database, else users.json in the data directory.
+func openUsers(ctx context.Context, loc *usersLocation) (*usersStore, error) {
+	if ds := *loc.datastore; strings.HasPrefix(ds, "postgres://") || strings.HasPrefix(ds, "postgresql://") {
+		s, err := postgres.OpenUserStore(ctx, ds)
+		if err != nil {
+			return nil, &exitError{code: 1, msg: err.Error()}
+		}
+		s.Cost = hashCost
+		return &usersStore{UserStore: s, where: "the database's " + postgres.UsersTable + " table", close: func() { s.Close() }}, nil
+	}
+	s, err := userfile.Open(filepath.Join(*loc.data, userfile.FileName))
 	if err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
 	s.Cost = hashCost
-	return s, nil
+	return &usersStore{UserStore: s, where: s.Path()}, nil
 }
 
 // usersError turns a store's refusal into exit status 1 with its message.
@@ -403,13 +439,14 @@ func formatPrivileges(privileges []string, none string) string {
 
 // openUser opens the users directory and finds the named user: an unknown
 // user is reported before anything else is asked.
-func openUser(ctx context.Context, data, name string) (*userfile.Store, *fourd.User, error) {
-	s, err := openUsers(data)
+func openUser(ctx context.Context, loc *usersLocation, name string) (*usersStore, *fourd.User, error) {
+	s, err := openUsers(ctx, loc)
 	if err != nil {
 		return nil, nil, err
 	}
 	u, err := s.User(ctx, name)
 	if err != nil {
+		s.Close()
 		return nil, nil, usersError(err)
 	}
 	return s, u, nil

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/pgtest"
+	"github.com/fourd/fourd/postgres"
 	"github.com/fourd/fourd/userfile"
 )
 
@@ -283,4 +285,34 @@ func TestUsers(t *testing.T) {
 			t.Errorf("users %+v, want -dash", users)
 		}
 	})
+}
+
+// TestUsersPostgres checks fourd users against a PostgreSQL datastore:
+// the directory is the database's, shared by every node, and no
+// users.json is written.
+func TestUsersPostgres(t *testing.T) {
+	u := pgtest.MustSchema(t)
+	dir := t.TempDir()
+	mustUsers(t, "password-alice\n", "add", "alice", "--password-stdin", "--privileges", "WebAdmin", "--datastore", u, "--data", dir)
+	stdout := mustUsers(t, "", "list", "--json", "--datastore", u)
+	var users []fourd.User
+	if err := json.Unmarshal([]byte(stdout), &users); err != nil || len(users) != 1 || users[0].Name != "alice" {
+		t.Fatalf("users %q: %v", stdout, err)
+	}
+	s, err := postgres.OpenUserStore(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Authenticate(context.Background(), "alice", "password-alice"); err != nil {
+		t.Errorf("alice's password in the database: %v", err)
+	}
+	mustUsers(t, "", "privileges", "alice", "sales", "--datastore", u)
+	mustUsers(t, "", "remove", "alice", "--datastore", u)
+	if _, _, err := usersCmd(t, "", "remove", "alice", "--datastore", u); err == nil {
+		t.Error("removing alice twice succeeded")
+	}
+	if userfile.Exists(filepath.Join(dir, userfile.FileName)) {
+		t.Error("a users.json was written beside the database")
+	}
 }
