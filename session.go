@@ -159,6 +159,12 @@ func (s Session) ExpiredLazily(now time.Time) bool {
 	return !exp.IsZero() && !now.Before(exp.Add(TouchInterval(s.IdleTimeout)))
 }
 
+// PrivilegeWebAdmin is the admin privilege: with access control on,
+// $info, $activity and the admin actions require it. roles.json (package
+// access) reserves the name: it always exists and may be listed without
+// being declared.
+const PrivilegeWebAdmin = "WebAdmin"
+
 // HasPrivilege reports whether the session has the privilege; names are
 // case-insensitive, as in roles.json.
 func (s Session) HasPrivilege(name string) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 	"github.com/fourd/fourd/filter"
 )
 
@@ -47,7 +48,7 @@ type Call struct {
 	w          http.ResponseWriter
 	r          *http.Request
 	renewed    *fourd.Session
-	privileges fourd.PrivilegeSet // the session's, with what the method promotes
+	privileges access.PrivilegeSet // the session's, with what the method promotes
 }
 
 type callKey struct{}
@@ -167,7 +168,7 @@ func (c *Call) dataStore() (fourd.Datastore, error) {
 	return c.Data, nil
 }
 
-func (c *Call) allowed(action fourd.Action, dc *fourd.DataClass, attribute string) error {
+func (c *Call) allowed(action access.Action, dc *fourd.DataClass, attribute string) error {
 	if c.h.Policy == nil || c.h.Policy.Allowed(c.privileges, action, dc.Name, attribute) {
 		return nil
 	}
@@ -190,7 +191,7 @@ func (c *Call) Query(ctx context.Context, dataClass, query string, params ...any
 	if dc == nil {
 		return nil, unknownDataClass(dataClass)
 	}
-	if err := c.allowed(fourd.ActionRead, dc, ""); err != nil {
+	if err := c.allowed(access.ActionRead, dc, ""); err != nil {
 		return nil, err
 	}
 	q, err := filter.Parse(query)
@@ -214,7 +215,7 @@ func (c *Call) Entities(ctx context.Context, sel *Selection) ([]*Entity, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := c.allowed(fourd.ActionRead, sel.DataClass, ""); err != nil {
+	if err := c.allowed(access.ActionRead, sel.DataClass, ""); err != nil {
 		return nil, err
 	}
 	es, err := ds.Load(ctx, sel.DataClass, sel.Rows, nil)
@@ -245,9 +246,9 @@ func (c *Call) Save(ctx context.Context, e *Entity) error {
 	for name := range e.changed {
 		save.Values[name] = e.Values[name]
 	}
-	action := fourd.ActionCreate
+	action := access.ActionCreate
 	if !e.IsNew() {
-		action = fourd.ActionUpdate
+		action = access.ActionUpdate
 		save.Key, save.Stamp, save.Update = e.Key, e.Stamp, true
 	}
 	if err := c.allowed(action, e.DataClass, ""); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // dataRequest is a request for a dataclass resource, its path parsed:
@@ -167,7 +168,7 @@ func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) (err error) 
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		if err := h.allow(r, fourd.ActionRead, req.dc, ""); err != nil {
+		if err := h.allow(r, access.ActionRead, req.dc, ""); err != nil {
 			return err
 		}
 		if (p.queryPlan || p.queryPath) && (req.hasSetID || req.hasKey || p.compute != "" || p.distinct) {
@@ -405,7 +406,7 @@ func (h *Handler) followRelation(w http.ResponseWriter, r *http.Request, req *da
 	a := req.attrs[0]
 	m := h.Data.Model()
 	target := m.DataClass(a.RelatedDataClass)
-	if err := h.allow(r, fourd.ActionRead, target, ""); err != nil {
+	if err := h.allow(r, access.ActionRead, target, ""); err != nil {
 		return err
 	}
 	if a.Kind == fourd.KindRelatedEntity {
@@ -461,7 +462,7 @@ func (h *Handler) getCompute(w http.ResponseWriter, r *http.Request, req *dataRe
 	if p.asArray {
 		return errAsArray()
 	}
-	if err := h.allow(r, fourd.ActionRead, req.dc, req.attrs[0].Name); err != nil {
+	if err := h.allow(r, access.ActionRead, req.dc, req.attrs[0].Name); err != nil {
 		return err
 	}
 	ctx := r.Context()

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // Class functions: Go functions that REST clients call as they call 4D's
@@ -28,7 +29,7 @@ import (
 // A call runs as the request's process, named after the function
 // ("Employee.raise"), so Process activity shows it and AbortProcessByID
 // stops it (its ctx is cancelled). roles.json's execute permissions apply
-// (see fourd.Policy.CanExecute and CanExecuteSingleton) before anything
+// (see access.Policy.CanExecute and CanExecuteSingleton) before anything
 // else is read.
 
 // Function is a class function: it receives the call's context (the
@@ -268,8 +269,8 @@ func (h *Handler) writeFunctionResult(w http.ResponseWriter, r *http.Request, ca
 func (h *Handler) writeEntityResult(w http.ResponseWriter, r *http.Request, e *Entity) error {
 	ctx := r.Context()
 	proj := h.readable(r, defaultProjection(h.Data.Model(), e.DataClass))
-	if proj.attrs == nil && h.Policy != nil && !h.Policy.Allowed(h.effective(r), fourd.ActionRead, e.DataClass.Name, "") {
-		return errPermission(fourd.ActionRead, e.DataClass.Name)
+	if proj.attrs == nil && h.Policy != nil && !h.Policy.Allowed(h.effective(r), access.ActionRead, e.DataClass.Name, "") {
+		return errPermission(access.ActionRead, e.DataClass.Name)
 	}
 	enc, err := h.newEncoder(ctx)
 	if err != nil {
@@ -289,7 +290,7 @@ func (h *Handler) writeEntityResult(w http.ResponseWriter, r *http.Request, e *E
 // writeSelectionResult stores the selection as an entity set (so that the
 // client may page through it) and writes its first page, as $method=entityset does.
 func (h *Handler) writeSelectionResult(w http.ResponseWriter, r *http.Request, sel *Selection) error {
-	if err := h.allow(r, fourd.ActionRead, sel.DataClass, ""); err != nil {
+	if err := h.allow(r, access.ActionRead, sel.DataClass, ""); err != nil {
 		return err
 	}
 	if err := h.checkNewEntitySet(r); err != nil {
@@ -403,7 +404,7 @@ func (h *Handler) serveFunction(w http.ResponseWriter, r *http.Request, t *funcT
 			ok = h.Policy.CanExecute(eff, def.Class, def.Name)
 		}
 		if !ok {
-			return errPermission(fourd.ActionExecute, def.String())
+			return errPermission(access.ActionExecute, def.String())
 		}
 	}
 	q := r.URL.Query()

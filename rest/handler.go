@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // Handler serves the 4D REST API under /rest/.
@@ -33,7 +34,7 @@ type Handler struct {
 	Users fourd.UserStore
 	// Roles is roles.json, which expands a user's roles and privileges;
 	// nil: privileges are taken as they are.
-	Roles *fourd.Roles
+	Roles *access.Roles
 	// Admin carries out the admin actions ($process/abort, …); nil: they
 	// answer 404.
 	Admin AdminActions
@@ -43,7 +44,7 @@ type Handler struct {
 	DataReady func() error
 	// Policy is roles.json compiled against the model: the permissions of
 	// data requests. nil: everything is allowed.
-	Policy *fourd.Policy
+	Policy *access.Policy
 
 	// AllowAddressChange lets a session's cookie be used from another
 	// client address than the one that opened it (mobile clients switching

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // $lock: 4D's pessimistic locks over REST. GET (or POST, PUT)
@@ -42,7 +43,7 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, req *dataReq
 		return fourd.Errorf(fourd.EMETHOD, fourd.ErrCodeMethodNotAllowed, "%s is not allowed with $lock", r.Method)
 	}
 	// Locking keeps others from updating: it needs the right to update.
-	if err := h.allow(r, fourd.ActionUpdate, req.dc, ""); err != nil {
+	if err := h.allow(r, access.ActionUpdate, req.dc, ""); err != nil {
 		return err
 	}
 	ctx := r.Context()

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // Permissions of roles.json on data requests, with 4D's rules (the Policy
@@ -17,21 +18,21 @@ import (
 
 // effective returns the request's session's privileges as the policy
 // counts them.
-func (h *Handler) effective(r *http.Request) fourd.PrivilegeSet {
+func (h *Handler) effective(r *http.Request) access.PrivilegeSet {
 	s := RequestSession(r)
 	if s == nil {
-		return fourd.PrivilegeSet{}
+		return access.PrivilegeSet{}
 	}
 	return h.Policy.Set(s.Privileges)
 }
 
-func errPermission(action fourd.Action, what string) error {
+func errPermission(action access.Action, what string) error {
 	return fourd.Errorf(fourd.EUNAUTHORIZED, fourd.ErrCodePermission, "no permission to %s %s", action, what)
 }
 
 // allow refuses the request unless its session may do action on dc (and
 // attribute, when not "").
-func (h *Handler) allow(r *http.Request, action fourd.Action, dc *fourd.DataClass, attribute string) error {
+func (h *Handler) allow(r *http.Request, action access.Action, dc *fourd.DataClass, attribute string) error {
 	if h.Policy == nil {
 		return nil
 	}
@@ -54,7 +55,7 @@ func (h *Handler) readable(r *http.Request, p *projection) *projection {
 	return h.readableWith(h.effective(r), p)
 }
 
-func (h *Handler) readableWith(eff fourd.PrivilegeSet, p *projection) *projection {
+func (h *Handler) readableWith(eff access.PrivilegeSet, p *projection) *projection {
 	allowed := map[*fourd.Attribute]bool{}
 	for _, a := range h.Policy.Readable(eff, p.dc) {
 		allowed[a] = true
@@ -66,7 +67,7 @@ func (h *Handler) readableWith(eff fourd.PrivilegeSet, p *projection) *projectio
 		if !allowed[a] {
 			continue
 		}
-		if a.Kind != fourd.KindStorage && !h.Policy.Allowed(eff, fourd.ActionRead, a.RelatedDataClass, "") {
+		if a.Kind != fourd.KindStorage && !h.Policy.Allowed(eff, access.ActionRead, a.RelatedDataClass, "") {
 			continue
 		}
 		out.attrs = append(out.attrs, a)
@@ -87,9 +88,9 @@ func (h *Handler) checkSaves(r *http.Request, dc *fourd.DataClass, saves []fourd
 		return nil
 	}
 	for _, s := range saves {
-		action := fourd.ActionCreate
+		action := access.ActionCreate
 		if s.Update {
-			action = fourd.ActionUpdate
+			action = access.ActionUpdate
 		}
 		if err := h.allow(r, action, dc, ""); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 	"github.com/fourd/fourd/filter"
 )
 
@@ -22,8 +23,8 @@ func (h *Handler) checkQueryPaths(r *http.Request, req *dataRequest, p *dataPara
 		return nil
 	}
 	eff := h.effective(r)
-	if req.keyAttr != nil && !h.Policy.Allowed(eff, fourd.ActionRead, req.dc.Name, req.keyAttr.Name) {
-		return errPermission(fourd.ActionRead, req.dc.Name+"."+req.keyAttr.Name)
+	if req.keyAttr != nil && !h.Policy.Allowed(eff, access.ActionRead, req.dc.Name, req.keyAttr.Name) {
+		return errPermission(access.ActionRead, req.dc.Name+"."+req.keyAttr.Name)
 	}
 	// The filter and order of /rest/Company(1)/staff apply to the
 	// relation's target.
@@ -86,7 +87,7 @@ func appendPaths(dst []filter.Path, n filter.Node) []filter.Path {
 // checkPath refuses a path from dc through an attribute the session may
 // not read, or a relation to a dataclass it may not read. Names the model
 // does not know are left to the datastore, which refuses them with 400.
-func (h *Handler) checkPath(eff fourd.PrivilegeSet, dc *fourd.DataClass, path filter.Path) error {
+func (h *Handler) checkPath(eff access.PrivilegeSet, dc *fourd.DataClass, path filter.Path) error {
 	m := h.Data.Model()
 	for _, seg := range path {
 		if dc == nil {
@@ -96,15 +97,15 @@ func (h *Handler) checkPath(eff fourd.PrivilegeSet, dc *fourd.DataClass, path fi
 		if a == nil {
 			return nil
 		}
-		if !h.Policy.Allowed(eff, fourd.ActionRead, dc.Name, a.Name) {
-			return errPermission(fourd.ActionRead, dc.Name+"."+a.Name)
+		if !h.Policy.Allowed(eff, access.ActionRead, dc.Name, a.Name) {
+			return errPermission(access.ActionRead, dc.Name+"."+a.Name)
 		}
 		if a.Kind == fourd.KindStorage {
 			return nil // what follows is an object property
 		}
 		dc = m.DataClass(a.RelatedDataClass)
-		if dc != nil && !h.Policy.Allowed(eff, fourd.ActionRead, dc.Name, "") {
-			return errPermission(fourd.ActionRead, dc.Name)
+		if dc != nil && !h.Policy.Allowed(eff, access.ActionRead, dc.Name, "") {
+			return errPermission(access.ActionRead, dc.Name)
 		}
 	}
 	return nil

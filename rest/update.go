@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // postUpdate serves POST /rest/{dataClass}?$method=update: one entity, or
@@ -210,7 +211,7 @@ func writeValidation(w http.ResponseWriter, results []fourd.SaveResult) error {
 // mayWrite refuses an update request of a session that may neither
 // create nor update entities of dc, before its body is read.
 func (h *Handler) mayWrite(r *http.Request, dc *fourd.DataClass) error {
-	if h.allow(r, fourd.ActionCreate, dc, "") == nil || h.allow(r, fourd.ActionUpdate, dc, "") == nil {
+	if h.allow(r, access.ActionCreate, dc, "") == nil || h.allow(r, access.ActionUpdate, dc, "") == nil {
 		return nil
 	}
 	return fourd.Errorf(fourd.EUNAUTHORIZED, fourd.ErrCodePermission, "no permission to create or update %s", dc.Name)
@@ -466,7 +467,7 @@ func (h *Handler) deleteTarget(r *http.Request, req *dataRequest, p *dataParams)
 		if p.filter != nil || len(p.orderBy) > 0 || p.paged {
 			return nil, nil, badParam("$method=delete on one entity, %s(%s): $filter, $orderby, $top and $skip do not apply to it", req.dc.Name, req.key)
 		}
-		if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+		if err := h.allow(r, access.ActionDrop, req.dc, ""); err != nil {
 			return nil, nil, err
 		}
 		e, err := h.lookup(ctx, req, nil)
@@ -475,7 +476,7 @@ func (h *Handler) deleteTarget(r *http.Request, req *dataRequest, p *dataParams)
 		}
 		return req.dc, []fourd.RowID{e.Row}, nil
 	}
-	if err := h.allow(r, fourd.ActionDrop, req.dc, ""); err != nil {
+	if err := h.allow(r, access.ActionDrop, req.dc, ""); err != nil {
 		return nil, nil, err
 	}
 	switch {
@@ -512,10 +513,10 @@ func (h *Handler) deleteRelated(r *http.Request, req *dataRequest, p *dataParams
 	if a.Kind == fourd.KindRelatedEntity {
 		return nil, nil, badParam("$method=delete on %s(%s)/%s: that is one related entity, shared by others; delete it by its own URL, /rest/%s(key)", req.dc.Name, req.key, a.Name, target.Name)
 	}
-	if err := h.allow(r, fourd.ActionRead, req.dc, ""); err != nil {
+	if err := h.allow(r, access.ActionRead, req.dc, ""); err != nil {
 		return nil, nil, err
 	}
-	if err := h.allow(r, fourd.ActionDrop, target, ""); err != nil {
+	if err := h.allow(r, access.ActionDrop, target, ""); err != nil {
 		return nil, nil, err
 	}
 	e, err := h.lookup(r.Context(), req, nil)

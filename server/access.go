@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 	"github.com/fourd/fourd/rest"
 	"github.com/fourd/fourd/userfile"
 )
@@ -55,7 +56,7 @@ func (s *Server) openAccess() (err error) {
 	case err != nil:
 		return fmt.Errorf("read %s: %w", rolesPath, err)
 	}
-	roles, err := fourd.ParseRoles(data)
+	roles, err := access.ParseRoles(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rolesPath, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 	"github.com/fourd/fourd/admin"
 	"github.com/fourd/fourd/metrics"
 	"github.com/fourd/fourd/rest"
@@ -105,7 +106,7 @@ type Server struct {
 	// Users is the users directory (users.json in the data directory) and
 	// Roles is roles.json, each nil when absent. Open reads them.
 	Users fourd.UserStore
-	Roles *fourd.Roles
+	Roles *access.Roles
 	// AllowAddressChange lets a session cookie be used from another client
 	// address than the one that opened the session.
 	AllowAddressChange bool
@@ -155,7 +156,7 @@ type Server struct {
 	data            fourd.Datastore // what Open opened: Data may be wrapped after
 	ownUsers        io.Closer       // the users directory Open opened on the datastore, closed with it
 	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
-	policy          *fourd.Policy
+	policy          *access.Policy
 	indexJobs       chan indexJob
 	flushRequests   chan chan error
 	storedProcedure fourd.Session

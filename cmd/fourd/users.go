@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 	"github.com/fourd/fourd/postgres"
 	"github.com/fourd/fourd/userfile"
 )
@@ -236,7 +237,7 @@ func runUsersPrivileges(ctx context.Context, args []string, stdout, stderr io.Wr
 func checkPrivilegeNames(dataDir, cmd string, privileges []string) error {
 	known := []string{fourd.PrivilegeWebAdmin}
 	if data, err := os.ReadFile(filepath.Join(dataDir, "roles.json")); err == nil {
-		if roles, err := fourd.ParseRoles(data); err == nil {
+		if roles, err := access.ParseRoles(data); err == nil {
 			known = append(append(known, roles.PrivilegeNames()...), roles.RoleNames()...)
 		}
 	}

@@ -1,4 +1,4 @@
-package fourd_test
+package access_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // rolesModel is the small data model the roles.json files of
@@ -57,9 +58,9 @@ func readRoles(tb testing.TB, name string) []byte {
 }
 
 // mustPolicy parses testdata/roles/name and compiles it against rolesModel.
-func mustPolicy(tb testing.TB, name string) (*fourd.Roles, *fourd.Policy, *fourd.Model) {
+func mustPolicy(tb testing.TB, name string) (*access.Roles, *access.Policy, *fourd.Model) {
 	tb.Helper()
-	r, err := fourd.ParseRoles(readRoles(tb, name))
+	r, err := access.ParseRoles(readRoles(tb, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,9 +74,9 @@ func mustPolicy(tb testing.TB, name string) (*fourd.Roles, *fourd.Policy, *fourd
 
 // shopSessions are the sessions of shop.json: each given privileges
 // and roles as a login would, then expanded.
-func shopSessions(r *fourd.Roles, p *fourd.Policy) map[string]fourd.PrivilegeSet {
-	login := func(privileges, roles []string) fourd.PrivilegeSet { return p.Set(r.Expand(privileges, roles)) }
-	return map[string]fourd.PrivilegeSet{
+func shopSessions(r *access.Roles, p *access.Policy) map[string]access.PrivilegeSet {
+	login := func(privileges, roles []string) access.PrivilegeSet { return p.Set(r.Expand(privileges, roles)) }
+	return map[string]access.PrivilegeSet{
 		"guest":      {},
 		"simple":     login([]string{"simple"}, nil),
 		"medium":     login([]string{"medium"}, nil),
@@ -128,13 +129,13 @@ func TestPolicyAllowed(t *testing.T) {
 	r, p, _ := mustPolicy(t, "shop.json")
 	s := shopSessions(r, p)
 	const (
-		read, create, update, drop = fourd.ActionRead, fourd.ActionCreate, fourd.ActionUpdate, fourd.ActionDrop
-		execute, promote           = fourd.ActionExecute, fourd.ActionPromote
+		read, create, update, drop = access.ActionRead, access.ActionCreate, access.ActionUpdate, access.ActionDrop
+		execute, promote           = access.ActionExecute, access.ActionPromote
 	)
 	tests := []struct {
 		name     string
 		session  string
-		action   fourd.Action
+		action   access.Action
 		dc, attr string
 		want     bool
 	}{
@@ -178,7 +179,7 @@ func TestPolicyAllowed(t *testing.T) {
 		{"Execute/DataclassOverride", "auditor", execute, "Product", "", true},
 		{"Execute/DataclassOverrideRefusesManager", "manager", execute, "Product", "", false},
 		{"Promote/NeverAllowed", "boss", promote, "Employee", "", false},
-		{"UnknownAction/Refused", "boss", fourd.Action("describe"), "Employee", "", false},
+		{"UnknownAction/Refused", "boss", access.Action("describe"), "Employee", "", false},
 		// Roles and transitive includes.
 		{"Roles/SupervisorUpdates", "supervisor", update, "Employee", "", true},
 		{"Roles/AdminRoleIsNotADataSuperuser", "admin", read, "Employee", "", false},
@@ -254,7 +255,7 @@ func TestPolicyReadable(t *testing.T) {
 		if err := wide.Init(); err != nil {
 			t.Fatal(err)
 		}
-		wr, err := fourd.ParseRoles([]byte(`{"privileges": [{"privilege": "simple"}, {"privilege": "hr"}], "permissions": {"allowed": [` + strings.Join(perms, ",") + `]}}`))
+		wr, err := access.ParseRoles([]byte(`{"privileges": [{"privilege": "simple"}, {"privilege": "hr"}], "permissions": {"allowed": [` + strings.Join(perms, ",") + `]}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,8 +336,8 @@ func TestPolicyCanExecuteSingleton(t *testing.T) {
 			}
 		})
 	}
-	var open *fourd.Policy
-	if !open.CanExecuteSingleton(fourd.PrivilegeSet{}, "Cache", "clear") {
+	var open *access.Policy
+	if !open.CanExecuteSingleton(access.PrivilegeSet{}, "Cache", "clear") {
 		t.Error("without roles.json a singleton function is refused")
 	}
 }
@@ -349,7 +350,7 @@ func TestPolicyPromote(t *testing.T) {
 		if names, want := p.Names(got), []string{"simple", "medium", "manager", "hr"}; !slices.Equal(names, want) {
 			t.Errorf("Promote(hr, Employee.raise) = %q, want %q", names, want)
 		}
-		if !p.Allowed(got, fourd.ActionDrop, "Employee", "") {
+		if !p.Allowed(got, access.ActionDrop, "Employee", "") {
 			t.Error("the promoted privileges do not pass drop on Employee")
 		}
 	})
@@ -410,9 +411,9 @@ func TestPolicyAdmin(t *testing.T) {
 }
 
 // everything checks every action on every dataclass for one session.
-func everything(p *fourd.Policy, m *fourd.Model, s fourd.PrivilegeSet) (allowed, refused int) {
+func everything(p *access.Policy, m *fourd.Model, s access.PrivilegeSet) (allowed, refused int) {
 	for _, dc := range m.DataClasses {
-		for _, a := range []fourd.Action{fourd.ActionRead, fourd.ActionCreate, fourd.ActionUpdate, fourd.ActionDrop, fourd.ActionExecute} {
+		for _, a := range []access.Action{access.ActionRead, access.ActionCreate, access.ActionUpdate, access.ActionDrop, access.ActionExecute} {
 			if p.Allowed(s, a, dc.Name, "") {
 				allowed++
 			} else {
@@ -439,7 +440,7 @@ func TestPolicyDefault4DFile(t *testing.T) {
 	if !r.ForceLogin() || !p.ForceLogin() {
 		t.Error("ForceLogin() = false, want true")
 	}
-	for name, s := range map[string]fourd.PrivilegeSet{
+	for name, s := range map[string]access.PrivilegeSet{
 		"Guest":         {},
 		"WebAdmin":      p.Set([]string{"WebAdmin"}),
 		"GivenNone":     p.Set([]string{"none"}),
@@ -452,7 +453,7 @@ func TestPolicyDefault4DFile(t *testing.T) {
 		})
 	}
 	t.Run("AuthentifyStillOpen", func(t *testing.T) {
-		if !p.CanExecute(fourd.PrivilegeSet{}, "", "authentify") || p.CanExecute(fourd.PrivilegeSet{}, "", "other") {
+		if !p.CanExecute(access.PrivilegeSet{}, "", "authentify") || p.CanExecute(access.PrivilegeSet{}, "", "other") {
 			t.Error("want authentify open and other datastore functions closed")
 		}
 	})
@@ -468,15 +469,15 @@ func TestPolicyDefault4DFile(t *testing.T) {
 
 func TestPolicyNoRestriction(t *testing.T) {
 	m := rolesModel(t)
-	empty, err := fourd.ParseRoles(readRoles(t, "empty.json"))
+	empty, err := access.ParseRoles(readRoles(t, "empty.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	def21, err := fourd.ParseRoles(readRoles(t, "default21.json"))
+	def21, err := access.ParseRoles(readRoles(t, "default21.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*fourd.Roles{
+	for name, r := range map[string]*access.Roles{
 		"NoFile":           nil,
 		"EmptyPermissions": empty,
 		"EmptyLists4D21":   def21,
@@ -489,27 +490,27 @@ func TestPolicyNoRestriction(t *testing.T) {
 			if r.ForceLogin() {
 				t.Error("ForceLogin() = true")
 			}
-			if _, refused := everything(p, m, fourd.PrivilegeSet{}); refused != 0 {
+			if _, refused := everything(p, m, access.PrivilegeSet{}); refused != 0 {
 				t.Errorf("%d checks refused to a guest, want none", refused)
 			}
-			if !p.Allowed(fourd.PrivilegeSet{}, fourd.ActionUpdate, "Employee", "salary") {
+			if !p.Allowed(access.PrivilegeSet{}, access.ActionUpdate, "Employee", "salary") {
 				t.Error("attribute update refused")
 			}
 		})
 	}
 	t.Run("NilPolicyAllowsEverythingAndKnowsWebAdmin", func(t *testing.T) {
-		var p *fourd.Policy
-		if _, refused := everything(p, m, fourd.PrivilegeSet{}); refused != 0 {
+		var p *access.Policy
+		if _, refused := everything(p, m, access.PrivilegeSet{}); refused != 0 {
 			t.Errorf("%d checks refused, want none", refused)
 		}
 		admin := p.Set([]string{"webadmin", "simple"})
-		if !p.Has(admin, fourd.PrivilegeWebAdmin) || p.Has(fourd.PrivilegeSet{}, fourd.PrivilegeWebAdmin) {
+		if !p.Has(admin, fourd.PrivilegeWebAdmin) || p.Has(access.PrivilegeSet{}, fourd.PrivilegeWebAdmin) {
 			t.Error("Has(WebAdmin) wrong with a nil Policy")
 		}
 		if got, want := p.Names(admin), []string{"WebAdmin"}; !slices.Equal(got, want) {
 			t.Errorf("Names = %q, want %q", got, want)
 		}
-		if got, want := (*fourd.Roles)(nil).Expand([]string{"webadmin", "simple"}, []string{"Clerk"}), []string{"WebAdmin"}; !slices.Equal(got, want) {
+		if got, want := (*access.Roles)(nil).Expand([]string{"webadmin", "simple"}, []string{"Clerk"}), []string{"WebAdmin"}; !slices.Equal(got, want) {
 			t.Errorf("nil Roles: Expand = %q, want %q", got, want)
 		}
 	})
@@ -523,17 +524,17 @@ func TestPolicyRestrictedByDefault(t *testing.T) {
 	simple := p.Set([]string{"simple"})
 	tests := []struct {
 		name     string
-		s        fourd.PrivilegeSet
-		action   fourd.Action
+		s        access.PrivilegeSet
+		action   access.Action
 		dc, attr string
 		want     bool
 	}{
-		{"GrantedDataclass", simple, fourd.ActionRead, "Product", "", true},
-		{"GrantedDataclassGuestRefused", fourd.PrivilegeSet{}, fourd.ActionRead, "Product", "", false},
-		{"UncoveredActionClosed", simple, fourd.ActionCreate, "Product", "", false},
-		{"UncoveredDataclassClosed", simple, fourd.ActionRead, "Employee", "", false},
-		{"AttributeGrantDoesNotOpenDataclass", simple, fourd.ActionUpdate, "Product", "price", false},
-		{"UngrantedAttributeInherits", simple, fourd.ActionRead, "Product", "name", true},
+		{"GrantedDataclass", simple, access.ActionRead, "Product", "", true},
+		{"GrantedDataclassGuestRefused", access.PrivilegeSet{}, access.ActionRead, "Product", "", false},
+		{"UncoveredActionClosed", simple, access.ActionCreate, "Product", "", false},
+		{"UncoveredDataclassClosed", simple, access.ActionRead, "Employee", "", false},
+		{"AttributeGrantDoesNotOpenDataclass", simple, access.ActionUpdate, "Product", "price", false},
+		{"UngrantedAttributeInherits", simple, access.ActionRead, "Product", "name", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -562,7 +563,7 @@ func TestRolesForceLogin(t *testing.T) {
 		{"shop.json", true}, {"default.json", true}, {"default21.json", false}, {"empty.json", false},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			r, err := fourd.ParseRoles(readRoles(t, tt.file))
+			r, err := access.ParseRoles(readRoles(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -575,7 +576,7 @@ func TestRolesForceLogin(t *testing.T) {
 
 func TestRolesReservedNames(t *testing.T) {
 	t.Run("WebAdminDeclaredWithoutIncludes", func(t *testing.T) {
-		r, err := fourd.ParseRoles([]byte(`{"privileges": [{"privilege": "webadmin", "includes": []}, {"privilege": "simple"}]}`))
+		r, err := access.ParseRoles([]byte(`{"privileges": [{"privilege": "webadmin", "includes": []}, {"privilege": "simple"}]}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -584,7 +585,7 @@ func TestRolesReservedNames(t *testing.T) {
 		}
 	})
 	t.Run("NoneReferencedWithoutDeclaration", func(t *testing.T) {
-		r, err := fourd.ParseRoles([]byte(`{"permissions": {"allowed": [{"applyTo": "ds", "type": "datastore", "drop": ["NONE"]}]}}`))
+		r, err := access.ParseRoles([]byte(`{"permissions": {"allowed": [{"applyTo": "ds", "type": "datastore", "drop": ["NONE"]}]}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -592,24 +593,24 @@ func TestRolesReservedNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Allowed(p.Set([]string{"none", "WebAdmin"}), fourd.ActionDrop, "Employee", "") {
+		if p.Allowed(p.Set([]string{"none", "WebAdmin"}), access.ActionDrop, "Employee", "") {
 			t.Error("drop allowed under none")
 		}
-		if !p.Allowed(fourd.PrivilegeSet{}, fourd.ActionRead, "Employee", "") {
+		if !p.Allowed(access.PrivilegeSet{}, access.ActionRead, "Employee", "") {
 			t.Error("read refused though only drop is restricted")
 		}
 	})
 }
 
 func TestParseRolesByteOrderMark(t *testing.T) {
-	r, err := fourd.ParseRoles(append([]byte("\xef\xbb\xbf"), readRoles(t, "default.json")...))
+	r, err := access.ParseRoles(append([]byte("\xef\xbb\xbf"), readRoles(t, "default.json")...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !r.ForceLogin() {
 		t.Error("ForceLogin() = false")
 	}
-	_, err = fourd.ParseRoles([]byte("\xef\xbb\xbf{\"forceLogin\": 1}"))
+	_, err = access.ParseRoles([]byte("\xef\xbb\xbf{\"forceLogin\": 1}"))
 	if want := "roles.json: line 1: forceLogin must be true or false"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
@@ -626,7 +627,7 @@ func TestPrivilegeSetBeyond64Privileges(t *testing.T) {
 	b.WriteString(`], "roles": [{"role": "top", "privileges": ["p100", "WebAdmin"]}], "permissions": {"allowed": [
 		{"applyTo": "ds", "type": "datastore", "read": ["p90"], "update": ["p3"]},
 		{"applyTo": "Employee.salary", "type": "attribute", "read": ["p99"]}]}}`)
-	r, err := fourd.ParseRoles([]byte(b.String()))
+	r, err := access.ParseRoles([]byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -645,11 +646,11 @@ func TestPrivilegeSetBeyond64Privileges(t *testing.T) {
 		got  bool
 		want bool
 	}{
-		{"HighPrivilegeReads", p.Allowed(p95, fourd.ActionRead, "Employee", ""), true},
-		{"LowPrivilegeCannotRead", p.Allowed(p10, fourd.ActionRead, "Employee", ""), false},
-		{"UpdateNeedsReadAcrossWords", p.Allowed(p10, fourd.ActionUpdate, "Employee", ""), false},
-		{"AttributeInHighWord", p.Allowed(p95, fourd.ActionRead, "Employee", "salary"), false},
-		{"TopReadsAttribute", p.Allowed(top, fourd.ActionRead, "Employee", "salary"), true},
+		{"HighPrivilegeReads", p.Allowed(p95, access.ActionRead, "Employee", ""), true},
+		{"LowPrivilegeCannotRead", p.Allowed(p10, access.ActionRead, "Employee", ""), false},
+		{"UpdateNeedsReadAcrossWords", p.Allowed(p10, access.ActionUpdate, "Employee", ""), false},
+		{"AttributeInHighWord", p.Allowed(p95, access.ActionRead, "Employee", "salary"), false},
+		{"TopReadsAttribute", p.Allowed(top, access.ActionRead, "Employee", "salary"), true},
 		{"TopIsAdmin", p.Has(top, fourd.PrivilegeWebAdmin), true},
 		{"P95NotAdmin", p.Has(p95, fourd.PrivilegeWebAdmin), false},
 		{"HasAcrossWords", p.Has(top, "P70"), true},
@@ -717,14 +718,14 @@ func TestParseRolesBroken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			r, err := fourd.ParseRoles(readRoles(t, filepath.Join("broken", tt.file)))
+			r, err := access.ParseRoles(readRoles(t, filepath.Join("broken", tt.file)))
 			if err == nil {
 				t.Fatalf("ParseRoles = %v, nil; want error %s", r, tt.want)
 			}
 			if err.Error() != tt.want {
 				t.Errorf("ParseRoles error:\n got %s\nwant %s", err, tt.want)
 			}
-			var re *fourd.RolesError
+			var re *access.RolesError
 			if !errors.As(err, &re) || re.Line < 1 {
 				t.Errorf("error %T is not a *RolesError with a line", err)
 			}
@@ -736,7 +737,7 @@ func TestRolesValidate(t *testing.T) {
 	m := rolesModel(t)
 	for _, file := range []string{"shop.json", "default.json", "default21.json", "empty.json", "restricted.json"} {
 		t.Run("OK/"+file, func(t *testing.T) {
-			r, err := fourd.ParseRoles(readRoles(t, file))
+			r, err := access.ParseRoles(readRoles(t, file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -756,7 +757,7 @@ func TestRolesValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("Err/"+strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			r, err := fourd.ParseRoles(readRoles(t, filepath.Join("model", tt.file)))
+			r, err := access.ParseRoles(readRoles(t, filepath.Join("model", tt.file)))
 			if err != nil {
 				t.Fatalf("ParseRoles: %v", err)
 			}
@@ -776,7 +777,7 @@ func TestRolesValidate(t *testing.T) {
 func TestRolesMarshalRoundTrip(t *testing.T) {
 	for _, file := range []string{"shop.json", "default.json", "default21.json", "empty.json", "restricted.json"} {
 		t.Run(file, func(t *testing.T) {
-			r, err := fourd.ParseRoles(readRoles(t, file))
+			r, err := access.ParseRoles(readRoles(t, file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -784,7 +785,7 @@ func TestRolesMarshalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := fourd.ParseRoles(out)
+			again, err := access.ParseRoles(out)
 			if err != nil {
 				t.Fatalf("reparse %s: %v", out, err)
 			}
@@ -815,9 +816,9 @@ func FuzzParseRoles(f *testing.F) {
 	f.Add([]byte(`{"permissions":{"allowed":[{"applyTo":"ds.authentify","type":"method","execute":["none"]}]}}`))
 	m := rolesModel(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := fourd.ParseRoles(data)
+		r, err := access.ParseRoles(data)
 		if err != nil {
-			var re *fourd.RolesError
+			var re *access.RolesError
 			if !errors.As(err, &re) || re.Line < 1 {
 				t.Fatalf("error without a line: %v", err)
 			}
@@ -833,13 +834,13 @@ func FuzzParseRoles(f *testing.F) {
 			}
 		}
 		all := p.Set(r.Expand(r.PrivilegeNames(), r.RoleNames()))
-		_ = p.Allowed(all, fourd.ActionUpdate, "Employee", "salary")
+		_ = p.Allowed(all, access.ActionUpdate, "Employee", "salary")
 		_ = p.Readable(all, m.DataClass("Employee"))
 		out, err := r.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := fourd.ParseRoles(out)
+		again, err := access.ParseRoles(out)
 		if err != nil {
 			t.Fatalf("a parsed file does not re-parse once written: %v\n%s", err, out)
 		}

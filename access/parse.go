@@ -1,4 +1,4 @@
-package fourd
+package access
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fourd/fourd"
 )
 
 // This file reads roles.json: a JSON tree that keeps where every value
@@ -472,7 +474,7 @@ func (p *rolesParser) link() error {
 	r := p.r
 	r.exact, r.folded, r.roleSets = map[string]int{}, map[string]int{}, map[string]PrivilegeSet{}
 	declared := map[string]int{} // folded -> index in p.privs
-	webAdmin, none := foldName(PrivilegeWebAdmin), foldName(PrivilegeNone)
+	webAdmin, none := foldName(fourd.PrivilegeWebAdmin), foldName(PrivilegeNone)
 	for i, pv := range p.privs {
 		k := foldName(pv.name.name)
 		if j, dup := declared[k]; dup {
@@ -488,7 +490,7 @@ func (p *rolesParser) link() error {
 		r.addName(pv.name.name, k)
 		r.privileges = append(r.privileges, rolePrivilege{name: pv.name.name})
 	}
-	for _, reserved := range []string{PrivilegeWebAdmin, PrivilegeNone} {
+	for _, reserved := range []string{fourd.PrivilegeWebAdmin, PrivilegeNone} {
 		if _, ok := r.folded[foldName(reserved)]; !ok {
 			r.addName(reserved, foldName(reserved))
 		}
@@ -497,7 +499,7 @@ func (p *rolesParser) link() error {
 	for i := range r.names { // reserved names keep their spelling
 		switch i {
 		case r.webAdmin:
-			r.names[i] = PrivilegeWebAdmin
+			r.names[i] = fourd.PrivilegeWebAdmin
 		case r.none:
 			r.names[i] = PrivilegeNone
 		}

@@ -1,20 +1,21 @@
-package fourd_test
+package access_test
 
 import (
 	"testing"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/access"
 )
 
 // Issue 4 sets the target of a permission check on a request at 1 µs or
 // less. Run with:
 //
-//	go test -run '^$' -bench 'Allowed|Readable|CanExecute|PolicySet|ParseRoles|RequestCheck' -benchmem .
+//	go test -run '^$' -bench 'Allowed|Readable|CanExecute|PolicySet|ParseRoles|RequestCheck' -benchmem ./access
 
 var (
 	sinkBool  bool
 	sinkAttrs []*fourd.Attribute
-	sinkSet   fourd.PrivilegeSet
+	sinkSet   access.PrivilegeSet
 )
 
 func BenchmarkAllowed(b *testing.B) {
@@ -23,14 +24,14 @@ func BenchmarkAllowed(b *testing.B) {
 	for _, bm := range []struct {
 		name     string
 		session  string
-		action   fourd.Action
+		action   access.Action
 		dc, attr string
 	}{
-		{"DatastoreGrant", "simple", fourd.ActionRead, "Invoice", ""},
-		{"DataclassOverride", "hr", fourd.ActionRead, "Company", ""},
-		{"UpdateNeedsRead", "medium", fourd.ActionUpdate, "Employee", ""},
-		{"Attribute", "boss", fourd.ActionUpdate, "Employee", "salary"},
-		{"Refused", "guest", fourd.ActionRead, "Employee", ""},
+		{"DatastoreGrant", "simple", access.ActionRead, "Invoice", ""},
+		{"DataclassOverride", "hr", access.ActionRead, "Company", ""},
+		{"UpdateNeedsRead", "medium", access.ActionUpdate, "Employee", ""},
+		{"Attribute", "boss", access.ActionUpdate, "Employee", "salary"},
+		{"Refused", "guest", access.ActionRead, "Employee", ""},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			set := s[bm.session]
@@ -83,7 +84,7 @@ func BenchmarkRequestCheck(b *testing.B) {
 	r, p, m := mustPolicy(b, "shop.json")
 	set, dc := shopSessions(r, p)["simple"], m.DataClass("Employee")
 	for b.Loop() {
-		if p.Allowed(set, fourd.ActionRead, dc.Name, "") {
+		if p.Allowed(set, access.ActionRead, dc.Name, "") {
 			sinkAttrs = p.Readable(set, dc)
 		}
 	}
@@ -102,7 +103,7 @@ func BenchmarkParseRoles(b *testing.B) {
 	data := readRoles(b, "shop.json")
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := fourd.ParseRoles(data); err != nil {
+		if _, err := access.ParseRoles(data); err != nil {
 			b.Fatal(err)
 		}
 	}

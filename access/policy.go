@@ -1,53 +1,12 @@
-package fourd
+package access
 
 import (
 	"fmt"
 	"slices"
 	"strings"
-)
 
-// This file is the roles.json permission engine: 4D's privileges, roles
-// and permissions (rest.md §6.5, runtime.md §6.3). ParseRoles reads the
-// file and checks it, naming the line of every problem; Compile binds it
-// to a data model as a Policy whose checks run in tens of nanoseconds, so
-// that the REST layer may check every request and every attribute.
-//
-// Decisions, where 4D's documents leave room:
-//
-//   - An empty list (`"read": []`) is the same as no list: it sets no
-//     permission at that level, and the level above applies. 4D's 21
-//     default file lists every action of "ds" with [] while leaving every
-//     resource open, which only this reading explains.
-//   - "none" (any case) is reserved, like "WebAdmin": it always exists,
-//     may be listed without being declared, and no session ever holds it
-//     (Set, Expand and Has drop it; a privilege may not include it, a role
-//     may not list it). A permission listing only "none" therefore grants
-//     nobody, which is what 4D's 20 R6 default file means by it. 4D keeps
-//     "none" an ordinary name that nobody happens to be given; fourd makes
-//     that guarantee hold whatever a users file says.
-//   - "WebAdmin" is the admin privilege of controlled admin access, not a
-//     data superuser: as in 4D, it passes a permission only when the
-//     permission lists it (directly or through a privilege that includes
-//     it). A privilege may include WebAdmin and a role may list it.
-//   - A name given to a session that roles.json does not declare is
-//     ignored, as 4D's setPrivileges ignores it.
-//   - Privilege and role names share one namespace (a role may not be
-//     named like a privilege) and permissions list privileges only.
-//   - A missing or empty roles.json restricts nothing (a nil *Roles and a
-//     nil *Policy behave so). restrictedByDefault (4D 21) closes every
-//     resource that no permission covers.
-//   - Two permissions with the same type and applyTo are an error rather
-//     than merged.
-//   - Actions that do not apply to a target (promote on the datastore,
-//     execute on an attribute) and 4D's old "describe" key are accepted and
-//     ignored. A singleton's execute covers its functions; a
-//     singletonMethod's overrides it; with neither, the datastore's execute
-//     applies ("execute any function on the project"). Promote applies to
-//     data model methods only.
-//
-// fourd is stricter than 4D on errors: 4D opens a project whose roles.json
-// does not parse with protection off; fourd refuses to start
-// (docs/decisions.md).
+	"github.com/fourd/fourd"
+)
 
 // Action is a permission action of roles.json.
 type Action string
@@ -97,16 +56,11 @@ const (
 	TargetSingletonMethod PermissionTarget = "singletonMethod" // "MySingleton.fn"
 )
 
-// Reserved privilege names. Both always exist and may be listed without
-// being declared.
-const (
-	// PrivilegeWebAdmin is the admin privilege: with access control on,
-	// $info, $activity and the admin actions require it.
-	PrivilegeWebAdmin = "WebAdmin"
-	// PrivilegeNone is held by nobody: a permission listing it alone
-	// grants nobody (4D's default roles.json).
-	PrivilegeNone = "none"
-)
+// PrivilegeNone is a reserved privilege name held by nobody: a permission
+// listing it alone grants nobody (4D's default roles.json). Like
+// fourd.PrivilegeWebAdmin, the other reserved name, it always exists and
+// may be listed without being declared.
+const PrivilegeNone = "none"
 
 // Roles is a parsed roles.json file. It is read-only once parsed and safe
 // for concurrent use. A nil *Roles is the absent file: nothing restricted.
@@ -317,25 +271,25 @@ func (s *PrivilegeSet) intersects(t *PrivilegeSet) bool {
 // attribute and method owner they name must exist (names are
 // case-sensitive, as in the model). Function names are not checked: the
 // model does not list functions. Singleton permissions are not checked.
-func (r *Roles) Validate(m *Model) error {
+func (r *Roles) Validate(m *fourd.Model) error {
 	r = r.get()
 	if m == nil {
 		return nil
 	}
 	for i := range r.perms {
 		pm := &r.perms[i]
-		var dc *DataClass
+		var dc *fourd.DataClass
 		switch pm.target {
 		case TargetDataClass, TargetAttribute, TargetMethod:
 			if pm.owner == "" {
 				continue // a datastore method
 			}
 			if dc = m.DataClass(pm.owner); dc == nil {
-				return &RolesError{Line: pm.line, Problem: fmt.Sprintf("permission %d: unknown dataclass %q%s", pm.index, pm.owner, didYouMean(pm.owner, m.DataClasses, func(d *DataClass) string { return d.Name }))}
+				return &RolesError{Line: pm.line, Problem: fmt.Sprintf("permission %d: unknown dataclass %q%s", pm.index, pm.owner, didYouMean(pm.owner, m.DataClasses, func(d *fourd.DataClass) string { return d.Name }))}
 			}
 		}
 		if pm.target == TargetAttribute && dc.Attribute(pm.member) == nil {
-			return &RolesError{Line: pm.line, Problem: fmt.Sprintf("permission %d: %s has no attribute %q%s", pm.index, dc.Name, pm.member, didYouMean(pm.member, dc.Attributes, func(a *Attribute) string { return a.Name }))}
+			return &RolesError{Line: pm.line, Problem: fmt.Sprintf("permission %d: %s has no attribute %q%s", pm.index, dc.Name, pm.member, didYouMean(pm.member, dc.Attributes, func(a *fourd.Attribute) string { return a.Name }))}
 		}
 	}
 	return nil
@@ -411,7 +365,7 @@ func (p *Policy) get() *Policy {
 // adds to its dataclass's; a method permission overrides its dataclass's
 // and the datastore's execute; a resource no permission covers is open,
 // or closed under restrictedByDefault.
-func (r *Roles) Compile(m *Model) (*Policy, error) {
+func (r *Roles) Compile(m *fourd.Model) (*Policy, error) {
 	r = r.get()
 	if err := r.Validate(m); err != nil {
 		return nil, err
@@ -554,7 +508,7 @@ func (p *Policy) Allowed(effective PrivilegeSet, action Action, dataClass, attri
 // omitted from responses, not refused. The result may be dc.Attributes
 // itself: do not modify it. Reading through a relation attribute also
 // needs read on the related dataclass, which is the caller's check.
-func (p *Policy) Readable(effective PrivilegeSet, dc *DataClass) []*Attribute {
+func (p *Policy) Readable(effective PrivilegeSet, dc *fourd.DataClass) []*fourd.Attribute {
 	p = p.get()
 	if dc == nil {
 		return nil
@@ -586,7 +540,7 @@ func (p *Policy) Readable(effective PrivilegeSet, dc *DataClass) []*Attribute {
 	if n == 0 {
 		return dc.Attributes
 	}
-	out := make([]*Attribute, 0, len(dc.Attributes))
+	out := make([]*fourd.Attribute, 0, len(dc.Attributes))
 	for _, a := range dc.Attributes {
 		var left bool
 		if many {
