@@ -3,10 +3,11 @@ package fourd
 import (
 	"context"
 	"errors"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fourd/fourd/internal/cpu"
 )
 
 // ErrAborted is the cause recorded when a process is aborted (4D's ABORT
@@ -84,8 +85,8 @@ type Process struct {
 	endedCh    chan struct{}
 	result     error
 
-	// CPU accounting; see cpu.go.
-	cpu cpuAccount
+	// CPU accounting; see package internal/cpu.
+	cpu cpu.Account
 
 	work work // what a data request is doing; see phase.go
 }
@@ -113,9 +114,8 @@ func (spec ProcessSpec) New(number int, id int64, created time.Time, onEnd func(
 		parent:    parent,
 		onEnd:     onEnd,
 	}
-	p.cpu.execSince = p.startMono
-	p.cpu.lastAt = p.startMono
-	p.cpu.noteThread(&p.systemIDPtr) // Run replaces it with the bound thread's ID
+	p.cpu.Start(p.startMono)
+	p.cpu.NoteThread(&p.systemIDPtr) // Run replaces it with the bound thread's ID
 	return p
 }
 
@@ -146,7 +146,7 @@ func (p *Process) State() ProcessState { return ProcessState(p.state.Load()) }
 func (p *Process) Created() time.Time { return p.created }
 
 // SystemID returns the system-level ID: the OS thread ID of the thread the
-// process is bound to, or of the thread that started it (see cpu.go).
+// process is bound to, or of the thread that started it (see package internal/cpu).
 func (p *Process) SystemID() string {
 	if s := p.systemIDPtr.Load(); s != nil {
 		return *s
@@ -378,7 +378,7 @@ func (p *Process) setState(s ProcessState) {
 	if old == s {
 		return
 	}
-	p.cpu.stateChanged(old == StateExecuting, s == StateExecuting)
+	p.cpu.StateChanged(old == StateExecuting, s == StateExecuting)
 }
 
 // Ending.
@@ -397,7 +397,7 @@ func (p *Process) End(result error) {
 	p.result = result
 	p.mu.Unlock()
 
-	p.cpu.freeze(p.State() == StateExecuting)
+	p.cpu.Freeze(p.State() == StateExecuting)
 	p.state.Store(int32(StateAborted))
 	if c := p.inner.Load(); c != nil {
 		c.cancel(context.Canceled) // no-op if it was aborted: the cause stays
@@ -446,13 +446,13 @@ func (p *Process) Run(bindThread bool, body func(*Process) error) {
 		if r := recover(); r != nil {
 			result = &panicError{value: r}
 		}
-		p.cpu.unbind()
+		p.cpu.Unbind()
 		p.End(result)
 	}()
 	if bindThread {
-		p.cpu.bind(&p.systemIDPtr)
+		p.cpu.Bind(&p.systemIDPtr)
 	} else {
-		p.cpu.noteThread(&p.systemIDPtr)
+		p.cpu.NoteThread(&p.systemIDPtr)
 	}
 	result = body(p)
 }
@@ -473,42 +473,28 @@ func toString(v any) string {
 
 // CPU time and usage.
 
-// CPUTime returns the process's CPU time; see cpu.go for what is measured.
-func (p *Process) CPUTime() time.Duration { return p.cpu.time(time.Now()) }
+// CPUTime returns the process's CPU time; see package internal/cpu for what is measured.
+func (p *Process) CPUTime() time.Duration { return p.cpu.Time(time.Now()) }
 
 // CPUUsage returns the share of one CPU the process used over the last
 // sampling window, from 0 to 1; a process younger than one window reports
 // its share since creation. Sample updates the window.
 func (p *Process) CPUUsage() float64 {
 	now := time.Now()
-	return p.cpuUsage(p.cpu.time(now), now)
+	return p.cpuUsage(p.cpu.Time(now), now)
 }
 
-func (p *Process) cpuUsage(cpu time.Duration, now time.Time) float64 {
-	if u, ok := p.cpu.usage(); ok {
+func (p *Process) cpuUsage(t time.Duration, now time.Time) float64 {
+	if u, ok := p.cpu.Usage(); ok {
 		return u
 	}
-	age := now.Sub(p.startMono)
-	if age <= 0 {
-		return 0
-	}
-	return clamp01(float64(cpu) / float64(age))
+	return cpu.Share(t, now.Sub(p.startMono))
 }
 
 // Sample closes one CPU-usage window: the usage becomes the CPU time spent
 // since the previous Sample divided by the time elapsed. A ProcessTable
 // calls it for every live process once per window.
-func (p *Process) Sample(now time.Time) { p.cpu.sample(now) }
-
-func clamp01(f float64) float64 {
-	if math.IsNaN(f) || f < 0 {
-		return 0
-	}
-	if f > 1 {
-		return 1
-	}
-	return f
-}
+func (p *Process) Sample(now time.Time) { p.cpu.Sample(now) }
 
 // Info returns the process's 4D Process info object, read now. Session is
 // left nil; ProcessActivity fills it.
@@ -518,7 +504,7 @@ func (p *Process) Info() ProcessInfo { return p.InfoAt(time.Now()) }
 // processes reads the clock once. now must come from time.Now (it carries
 // the monotonic clock).
 func (p *Process) InfoAt(now time.Time) ProcessInfo {
-	cpu := p.cpu.time(now)
+	cpuTime := p.cpu.Time(now)
 	info := ProcessInfo{
 		Number:           p.number,
 		Name:             p.name,
@@ -530,8 +516,8 @@ func (p *Process) InfoAt(now time.Time) ProcessInfo {
 		CreationDateTime: p.created,
 		Preemptive:       true,
 		SystemID:         p.SystemID(),
-		CPUUsage:         p.cpuUsage(cpu, now),
-		CPUTime:          cpu.Seconds(),
+		CPUUsage:         p.cpuUsage(cpuTime, now),
+		CPUTime:          cpuTime.Seconds(),
 		URL:              p.url,
 	}
 	p.fillWork(&info)
@@ -550,9 +536,9 @@ type ProcessInfo struct {
 	State            ProcessState // 4D process state
 	CreationDateTime time.Time    // creation date-time, UTC
 	Preemptive       bool         // always true: every fourd process runs in parallel on its own goroutine
-	SystemID         string       // OS thread ID (see cpu.go)
+	SystemID         string       // OS thread ID (see package internal/cpu)
 	CPUUsage         float64      // 0..1 over the last sampling window
-	CPUTime          float64      // seconds (see cpu.go)
+	CPUTime          float64      // seconds (see package internal/cpu)
 	URL              string       // legacy url property: request path and query, web request processes only
 	// What a data request is doing (fourd extensions, left out of the JSON
 	// form when empty): its dataclass, its $filter as the client wrote it,

@@ -18,7 +18,7 @@ func (s *Server) startTimer() error {
 }
 
 // startMonitor starts the Monitor process: every SampleInterval it closes
-// a CPU-usage window for every process (see cpuUsage in fourd's cpu.go).
+// a CPU-usage window for every process (see package internal/cpu).
 func (s *Server) startMonitor() error {
 	return s.startTicking("Process monitor", fourd.TypeMonitorProcess, s.SampleInterval, func(*fourd.Process) {
 		s.Processes.Sample(time.Now())

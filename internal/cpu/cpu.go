@@ -1,15 +1,5 @@
-package fourd
-
-import (
-	"math"
-	"runtime"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
-)
-
-// What cpuTime measures.
+// Package cpu accounts the CPU time of fourd's processes (fourd.Process's
+// cpuTime and cpuUsage).
 //
 // Go does not account CPU time per goroutine, so fourd measures it two ways
 // and says which:
@@ -31,8 +21,21 @@ import (
 // cpuUsage is the CPU time spent during the last sampling window divided by
 // the window's length (1 s by default, set by the server), clamped to 0..1;
 // before its first window closes, a process reports its share since creation.
+package cpu
 
-type cpuAccount struct {
+import (
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Account is the CPU accounting of one process. Its zero value is ready
+// once Start is called; it is safe for concurrent use, except Sample,
+// which one sampler calls at a time.
+type Account struct {
 	mu        sync.Mutex
 	execSince time.Time     // monotonic time it entered Executing; zero when not executing
 	execTotal time.Duration // wall time spent Executing before execSince
@@ -51,7 +54,14 @@ type cpuAccount struct {
 	sampled   atomic.Bool
 }
 
-func (c *cpuAccount) stateChanged(wasExecuting, isExecuting bool) {
+// Start begins the accounting of a process created, executing, at now.
+func (c *Account) Start(now time.Time) {
+	c.execSince, c.lastAt = now, now
+}
+
+// StateChanged notes a change of the process's state: the time spent
+// executing is what an unbound process reports.
+func (c *Account) StateChanged(wasExecuting, isExecuting bool) {
 	now := time.Now()
 	c.mu.Lock()
 	if wasExecuting && !c.execSince.IsZero() {
@@ -64,14 +74,14 @@ func (c *cpuAccount) stateChanged(wasExecuting, isExecuting bool) {
 	c.mu.Unlock()
 }
 
-// time returns the CPU time as of now (a time.Now reading).
-func (c *cpuAccount) time(now time.Time) time.Duration {
+// Time returns the CPU time as of now (a time.Now reading).
+func (c *Account) Time(now time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.timeLocked(now)
 }
 
-func (c *cpuAccount) timeLocked(now time.Time) time.Duration {
+func (c *Account) timeLocked(now time.Time) time.Duration {
 	switch {
 	case c.frozen:
 		return c.final
@@ -92,7 +102,8 @@ func (c *cpuAccount) timeLocked(now time.Time) time.Duration {
 	return t
 }
 
-func (c *cpuAccount) freeze(executing bool) {
+// Freeze fixes the CPU time for good, when the process ends.
+func (c *Account) Freeze(executing bool) {
 	c.mu.Lock()
 	if !c.frozen {
 		c.final = c.timeLocked(time.Now())
@@ -101,10 +112,10 @@ func (c *cpuAccount) freeze(executing bool) {
 	c.mu.Unlock()
 }
 
-// bind locks the calling goroutine to its thread and starts reading the
+// Bind locks the calling goroutine to its thread and starts reading the
 // thread's CPU clock. Where there is no per-thread clock it only notes the
 // thread.
-func (c *cpuAccount) bind(systemID *atomic.Pointer[string]) {
+func (c *Account) Bind(systemID *atomic.Pointer[string]) {
 	runtime.LockOSThread()
 	tid := gettid()
 	id, ok := threadClockID(tid)
@@ -118,9 +129,9 @@ func (c *cpuAccount) bind(systemID *atomic.Pointer[string]) {
 	systemID.Store(threadIDString(tid))
 }
 
-// unbind freezes the thread CPU time and unlocks the thread. It is a no-op
+// Unbind freezes the thread CPU time and unlocks the thread. It is a no-op
 // for an unbound process.
-func (c *cpuAccount) unbind() {
+func (c *Account) Unbind() {
 	c.mu.Lock()
 	wasBound := c.bound
 	if c.bound {
@@ -135,23 +146,27 @@ func (c *cpuAccount) unbind() {
 	}
 }
 
-// noteThread records the ID of the thread that starts an unbound process.
-func (c *cpuAccount) noteThread(systemID *atomic.Pointer[string]) {
+// NoteThread records the ID of the thread that starts an unbound process.
+func (c *Account) NoteThread(systemID *atomic.Pointer[string]) {
 	systemID.Store(threadIDString(gettid()))
 }
 
-func (c *cpuAccount) sample(now time.Time) {
-	cpu := c.time(now)
+// Sample closes a sampling window at now: Usage is then the CPU time
+// spent since the previous Sample divided by the time between them.
+func (c *Account) Sample(now time.Time) {
+	cpu := c.Time(now)
 	if !c.lastAt.IsZero() {
 		if d := now.Sub(c.lastAt); d > 0 {
-			c.usageBits.Store(math.Float64bits(clamp01(float64(cpu-c.lastCPU) / float64(d))))
+			c.usageBits.Store(math.Float64bits(Share(cpu-c.lastCPU, d)))
 			c.sampled.Store(true)
 		}
 	}
 	c.lastCPU, c.lastAt = cpu, now
 }
 
-func (c *cpuAccount) usage() (float64, bool) {
+// Usage returns the CPU usage of the last sampling window, clamped to
+// 0..1, and false before the first window closes.
+func (c *Account) Usage() (float64, bool) {
 	if !c.sampled.Load() {
 		return 0, false
 	}
@@ -169,4 +184,14 @@ func threadIDString(tid int) *string {
 	s := strconv.Itoa(tid)
 	v, _ := threadIDs.LoadOrStore(tid, &s)
 	return v.(*string)
+}
+
+// Share returns cpu divided by the elapsed time over, clamped to 0..1 (0
+// when over is not positive).
+func Share(cpu, over time.Duration) float64 {
+	f := float64(cpu) / float64(over)
+	if over <= 0 || math.IsNaN(f) || f < 0 {
+		return 0
+	}
+	return min(f, 1)
 }

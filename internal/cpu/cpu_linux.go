@@ -1,6 +1,6 @@
 //go:build linux
 
-package fourd
+package cpu
 
 import (
 	"syscall"
