@@ -16,10 +16,14 @@
 //   - Error: the one error vocabulary, mapped to HTTP statuses and to the 4D
 //     __ERROR envelope by the rest package.
 //
-// It imports nothing but the standard library. Implementations live in
-// packages named after their technology: inmem (the single-node process table
-// and session store), rest (the 4D REST API over net/http and its Go client),
-// server (assembles a running server), and cmd/fourd (the binary).
+// It imports nothing but the standard library and filter (the $filter
+// language, itself pure Go). Implementations live in packages named after
+// their technology, behind the small interfaces declared here (Datastore,
+// SessionStore, ProcessTable, EntitySetStore, UserStore, ...): inmem,
+// sqlite, postgres and redis for the stores, access for the roles.json
+// permissions, query for checking a filter against the model, rest for
+// the 4D REST API over net/http, server to assemble a running server, and
+// cmd/fourd for the binary. docs/architecture.md has the map.
 //
 // Date-times are UTC with milliseconds (FormatTime); identifiers are 32
 // uppercase hexadecimal characters from crypto/rand (NewID).

@@ -7,6 +7,11 @@
 // errors; one adapter writes them in the 4D __ERROR envelope with the
 // status of the single table in error.go.
 //
+// With access control on (users, roles.json), data requests are checked
+// against the compiled roles.json (access.Policy) and admin resources
+// need the WebAdmin privilege; filters are checked against the model by
+// the datastore (package query) before they run.
+//
 // The resources are listed in docs/rest.md: Process activity ($activity),
 // $info, $catalog, the dataclasses and their entities and entity sets,
 // $lock, the login and admin resources, and class functions.

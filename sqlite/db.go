@@ -163,13 +163,6 @@ func dsn(path string, txlock string, pragmaLists ...[]string) string {
 	return u.String()
 }
 
-var (
-	_ fourd.Datastore = (*DB)(nil)
-	_ fourd.Indexer   = (*DB)(nil)
-	_ fourd.Flusher   = (*DB)(nil)
-	_ fourd.Validator = (*DB)(nil)
-)
-
 // Open opens (creating it if needed) the SQLite database at path for the
 // model, creates the tables of new dataclasses and adds the columns of new
 // attributes (see Migration for what it reports). It does not build the
