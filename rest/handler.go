@@ -11,6 +11,7 @@ import (
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/access"
+	"github.com/fourd/fourd/inmem"
 )
 
 // Handler serves the 4D REST API under /rest/.
@@ -53,6 +54,10 @@ type Handler struct {
 	// Quotas bounds sessions, entity sets and login attempts; nil means
 	// DefaultQuotas. Fields at 0 turn a quota off.
 	Quotas *Quotas
+	// Logins counts failed logins for the login quotas; nil: Init makes
+	// an in-memory one (inmem.LoginLimiter), which counts for this node
+	// only. A cluster shares one (redis.LoginLimiter).
+	Logins fourd.LoginLimiter
 	// Limits bounds what one request may cost (answer and body sizes);
 	// nil means DefaultLimits. Fields at 0 turn a limit off.
 	Limits *Limits
@@ -72,7 +77,6 @@ type Handler struct {
 	// another; a lock waits for the writes in flight.
 	lockGate sync.RWMutex
 
-	logins    loginLimiter
 	usersSeen atomic.Bool // the users directory has existed: access control is on
 	// AppName names the session cookie: 4DSID_<AppName>.
 	AppName string
@@ -173,6 +177,9 @@ func (h *Handler) Init() {
 		q.KnownAddressLifetime = DefaultQuotas.KnownAddressLifetime
 	}
 	h.Quotas = &q
+	if h.Logins == nil {
+		h.Logins = inmem.NewLoginLimiter()
+	}
 	lim := DefaultLimits
 	if h.Limits != nil {
 		lim = *h.Limits

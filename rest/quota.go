@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -160,136 +159,53 @@ func (h *Handler) checkNewEntitySet(r *http.Request) error {
 	return nil
 }
 
-// maxLoginKeys bounds the limiter's maps: beyond it, finished windows and
-// forgotten addresses are dropped, and then any entries, down to 90%, so
-// that the scans stay rare (amortised O(1) per failure).
-const maxLoginKeys = 100000
-
-// loginLimiter counts failed logins in fixed windows, by key, and
-// remembers the addresses each user logged in from.
-type loginLimiter struct {
-	mu      sync.Mutex
-	windows map[string]*loginWindow
-	known   map[string]time.Time // user + "|" + address -> last successful login
-}
-
-type loginWindow struct {
-	start    time.Time
-	failures int
-}
-
-// blocked says how long key must wait, or 0.
-func (l *loginLimiter) blocked(key string, limit int, window time.Duration, now time.Time) time.Duration {
-	if limit <= 0 {
-		return 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= window || w.failures < limit {
-		return 0
-	}
-	return w.start.Add(window).Sub(now)
-}
-
-// fail records a failed login of each key.
-func (l *loginLimiter) fail(window time.Duration, now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.windows == nil {
-		l.windows = map[string]*loginWindow{}
-	}
-	if len(l.windows) > maxLoginKeys {
-		trim(l.windows, func(w *loginWindow) bool { return now.Sub(w.start) >= window })
-	}
-	for _, key := range keys {
-		w := l.windows[key]
-		if w == nil || now.Sub(w.start) >= window {
-			w = &loginWindow{start: now}
-			l.windows[key] = w
-		}
-		w.failures++
-	}
-}
-
-// succeed forgets the failures of key and remembers the user's address.
-func (l *loginLimiter) succeed(key, userAddr string, lifetime time.Duration, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.windows, key)
-	if l.known == nil {
-		l.known = map[string]time.Time{}
-	}
-	if len(l.known) > maxLoginKeys {
-		trim(l.known, func(t time.Time) bool { return now.Sub(t) >= lifetime })
-	}
-	l.known[userAddr] = now
-}
-
-// knows reports whether the user logged in from the address within
-// lifetime.
-func (l *loginLimiter) knows(userAddr string, lifetime time.Duration, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t, ok := l.known[userAddr]
-	return ok && now.Sub(t) < lifetime
-}
-
-// trim drops the entries done says are finished, then any, until m holds
-// at most 90% of maxLoginKeys.
-func trim[V any](m map[string]V, done func(V) bool) {
-	for k, v := range m {
-		if done(v) {
-			delete(m, k)
-		}
-	}
-	for k := range m {
-		if len(m) <= maxLoginKeys*9/10 {
-			break
-		}
-		delete(m, k)
-	}
-}
-
-// authenticate checks a user's credentials under the login quotas.
+// authenticate checks a user's credentials under the login quotas, counted
+// by the Handler's LoginLimiter (shared by every node when it is Redis's).
 func (h *Handler) authenticate(r *http.Request, name, password string) (*fourd.User, error) {
-	q, now := h.Quotas, h.Now()
+	ctx, q, now := r.Context(), h.Quotas, h.Now()
 	addr, user := clientIP(r), fourd.FoldUserName(name)
 	pairKey, addrKey, userKey := "pair:"+user+"|"+addr, "addr:"+addr, "user:"+user
-	known := h.logins.knows(user+"|"+addr, q.KnownAddressLifetime, now)
-	if wait := h.loginThrottle(pairKey, q.MaxLoginFailuresPerUser, q.LoginWindow, now); wait > 0 {
-		return nil, errQuota(wait, "too many failed logins for this user from this address: try again later")
+	known, err := h.Logins.Known(ctx, user+"|"+addr, q.KnownAddressLifetime, now)
+	if err != nil {
+		return nil, err
 	}
-	if wait := h.loginThrottle(addrKey, q.MaxLoginFailuresPerAddress, q.LoginWindow, now); wait > 0 {
-		return nil, errQuota(wait, "too many failed logins from this address: try again later")
-	}
-	if !known {
-		if wait := h.loginThrottle(userKey, q.MaxLoginFailuresElsewhere, q.LoginWindow, now); wait > 0 {
-			return nil, errQuota(wait, "too many failed logins for this user from addresses it does not usually log in from: try again later, or from your usual address")
+	for _, b := range []struct {
+		key   string
+		limit int
+		msg   string
+	}{
+		{pairKey, q.MaxLoginFailuresPerUser, "too many failed logins for this user from this address: try again later"},
+		{addrKey, q.MaxLoginFailuresPerAddress, "too many failed logins from this address: try again later"},
+		{userKey, q.MaxLoginFailuresElsewhere, "too many failed logins for this user from addresses it does not usually log in from: try again later, or from your usual address"},
+	} {
+		if b.key == userKey && known {
+			continue
+		}
+		wait, err := h.Logins.Blocked(ctx, b.key, b.limit, q.LoginWindow, now)
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 {
+			h.observeLogin(LoginThrottled)
+			return nil, errQuota(wait, "%s", b.msg)
 		}
 	}
-	user2, err := h.Users.Authenticate(r.Context(), name, password)
+	user2, err := h.Users.Authenticate(ctx, name, password)
 	switch fourd.ErrorCode(err) {
 	case "":
 		h.observeLogin(LoginSucceeded)
-		h.logins.succeed(pairKey, user+"|"+addr, q.KnownAddressLifetime, now)
+		if err := h.Logins.Succeed(ctx, pairKey, user+"|"+addr, q.KnownAddressLifetime, now); err != nil {
+			return nil, err
+		}
 	case fourd.EUNAUTHORIZED:
 		h.observeLogin(LoginFailed)
 		keys := []string{pairKey, addrKey}
 		if !known {
 			keys = append(keys, userKey)
 		}
-		h.logins.fail(q.LoginWindow, now, keys...)
+		if err := h.Logins.Fail(ctx, q.LoginWindow, now, keys...); err != nil {
+			return nil, err
+		}
 	}
 	return user2, err
-}
-
-// loginThrottle is loginLimiter.blocked, telling the Observer of a login
-// it throttles.
-func (h *Handler) loginThrottle(key string, limit int, window time.Duration, now time.Time) time.Duration {
-	wait := h.logins.blocked(key, limit, window, now)
-	if wait > 0 {
-		h.observeLogin(LoginThrottled)
-	}
-	return wait
 }
