@@ -93,8 +93,17 @@ type Server struct {
 	// in-memory process table, and required with any other.
 	Workers  fourd.Workers
 	Progress *fourd.Progress
+	// Logins counts failed logins for the login quotas.
+	Logins fourd.LoginLimiter
 	// Locks holds the entity locks of $lock and of class functions.
 	Locks fourd.LockTable
+	// Shared is the URL of the state a cluster's nodes share:
+	// redis://host:port/db[?prefix=name] keeps the entity sets and the
+	// login limits in Redis (see package redis), so that a set made
+	// through one node pages through any other and the login quotas count
+	// for the whole cluster. "" (the default): a single node, everything
+	// in memory.
+	Shared string
 	// Datastore is the URL of the datastore: "" (the default) for the
 	// SQLite database DatabaseFile in DataDir, sqlite:///path/file.sqlite
 	// for another file, postgres://user@host:5432/database for PostgreSQL
@@ -155,6 +164,7 @@ type Server struct {
 
 	data            fourd.Datastore // what Open opened: Data may be wrapped after
 	ownUsers        io.Closer       // the users directory Open opened on the datastore, closed with it
+	closeShared     func() error    // closes the connection to Shared (closeStores)
 	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	policy          *access.Policy
 	indexJobs       chan indexJob
@@ -224,6 +234,9 @@ func (s *Server) validate() error {
 	if _, _, err := s.datastoreURL(); err != nil {
 		return err
 	}
+	if _, _, err := s.sharedBackendOf(); err != nil {
+		return err
+	}
 	if s.Demo && (s.DemoCompanies < 1 || s.DemoEmployees < 0) {
 		return fmt.Errorf("demo size: at least 1 company and 0 employees, not %d and %d", s.DemoCompanies, s.DemoEmployees)
 	}
@@ -248,7 +261,14 @@ func (s *Server) Open() (err error) {
 	if err := os.MkdirAll(s.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	s.openStores()
+	if err := s.openStores(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.closeStores()
+		}
+	}()
 	s.stop = make(chan struct{})
 	s.stopped = make(chan struct{})
 	s.indexJobs = make(chan indexJob, 256)
@@ -344,6 +364,7 @@ func (s *Server) Open() (err error) {
 		Roles:                s.Roles,
 		Policy:               s.policy,
 		Quotas:               s.Quotas,
+		Logins:               s.Logins,
 		Limits:               s.Limits,
 		BodyTimeout:          s.BodyTimeout,
 		QueryTimeout:         s.QueryTimeout,
@@ -423,6 +444,9 @@ func (s *Server) Close() error {
 		}
 		if err := s.closeData(); err != nil {
 			s.closeErr = errors.Join(s.closeErr, fmt.Errorf("close the datastore: %w", err))
+		}
+		if err := s.closeStores(); err != nil {
+			s.closeErr = errors.Join(s.closeErr, fmt.Errorf("close the shared state: %w", err))
 		}
 		s.Logger.Info("fourd stopped")
 	})

@@ -8,17 +8,20 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/inmem"
 	"github.com/fourd/fourd/postgres"
+	"github.com/fourd/fourd/redis"
 	"github.com/fourd/fourd/sqlite"
 )
 
 // This file is the one place that chooses the server's backends. Each
 // store is named by a URL; adding a backend (postgres://, redis://) means
 // adding an entry to datastoreBackends (or its session, entity-set or
-// process-registry counterpart) and writing its package, nothing else:
+// process-registry counterpart, sharedBackends for the state a cluster
+// shares) and writing its package, nothing else:
 // the rest of the server and the REST handlers see only the root
 // interfaces.
 
@@ -124,10 +127,86 @@ func (s *Server) datastoreURL() (*url.URL, datastoreBackend, error) {
 	return u, b, nil
 }
 
-// openStores makes the stores that were not set before Open: the process
-// table, workers, sessions, entity sets and locks of one node, in memory.
-// A store set by the caller is used as it is, with its own clock.
-func (s *Server) openStores() {
+// sharedBackend opens the state a cluster's nodes share (Shared).
+type sharedBackend struct {
+	// open connects to the URL and returns the shared stores.
+	open func(ctx context.Context, rawURL string, s *Server) (sharedStores, error)
+}
+
+// sharedStores are the stores a shared backend serves; a nil one stays
+// this node's own, in memory.
+type sharedStores struct {
+	entitySets fourd.EntitySetStore
+	logins     fourd.LoginLimiter
+	close      func() error
+}
+
+// sharedBackends are the backends of the shared state, by URL scheme.
+var sharedBackends = map[string]sharedBackend{
+	"redis":  {open: openRedis},
+	"rediss": {open: openRedis},
+}
+
+// openRedis shares entity sets and login limits through Redis.
+func openRedis(ctx context.Context, rawURL string, s *Server) (sharedStores, error) {
+	db, err := redis.Open(ctx, rawURL)
+	if err != nil {
+		return sharedStores{}, err
+	}
+	sets := redis.NewEntitySetStore(db, s.CacheSize)
+	sets.Now = s.Now
+	return sharedStores{entitySets: sets, logins: redis.NewLoginLimiter(db), close: db.Close}, nil
+}
+
+// sharedSchemes returns the URL schemes Shared accepts, sorted.
+func sharedSchemes() []string {
+	var out []string
+	for k := range sharedBackends {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sharedBackendOf returns the backend of the Shared URL; ok is false when
+// Shared is "" (a single node).
+func (s *Server) sharedBackendOf() (b sharedBackend, ok bool, err error) {
+	if s.Shared == "" {
+		return sharedBackend{}, false, nil
+	}
+	u, err := url.Parse(s.Shared)
+	if err != nil {
+		return sharedBackend{}, false, fmt.Errorf("shared state: not a URL: %w", err)
+	}
+	b, ok = sharedBackends[strings.ToLower(u.Scheme)]
+	if !ok {
+		return sharedBackend{}, false, fmt.Errorf("shared state %q: unknown scheme %q (known: %s)", u.Redacted(), u.Scheme, strings.Join(sharedSchemes(), ", "))
+	}
+	return b, true, nil
+}
+
+// openStores makes the stores that were not set before Open: with Shared,
+// those its backend shares (entity sets, login limits) from there; the
+// others, and all of them without Shared, of one node in memory. A store
+// set by the caller is used as it is, with its own clock.
+func (s *Server) openStores() error {
+	if b, ok, err := s.sharedBackendOf(); err != nil {
+		return err
+	} else if ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shared, err := b.open(ctx, s.Shared, s)
+		if err != nil {
+			return fmt.Errorf("shared state: %w", err)
+		}
+		s.closeShared = shared.close
+		if s.EntitySets == nil {
+			s.EntitySets = shared.entitySets
+		}
+		if s.Logins == nil {
+			s.Logins = shared.logins
+		}
+	}
 	if s.Processes == nil {
 		t := inmem.NewProcessTable()
 		t.Now = s.Now
@@ -143,9 +222,23 @@ func (s *Server) openStores() {
 		st.Now = s.Now
 		s.EntitySets = st
 	}
+	if s.Logins == nil {
+		s.Logins = inmem.NewLoginLimiter()
+	}
 	if s.Locks == nil {
 		s.Locks = inmem.NewLockTable()
 	}
+	return nil
+}
+
+// closeStores closes the connection to the shared state, if any.
+func (s *Server) closeStores() error {
+	if s.closeShared == nil {
+		return nil
+	}
+	err := s.closeShared()
+	s.closeShared = nil
+	return err
 }
 
 // openWorkers makes the workers of the in-memory process table once the
