@@ -31,7 +31,7 @@ func (db *DB) QueryPlan(ctx context.Context, sel fourd.Selection) (fourd.QuerySt
 	if err != nil {
 		return fourd.QueryStep{}, nil, err
 	}
-	plan := db.step(c.t, s.Where)
+	plan := query.Plan(c.t.dc, s.Where)
 	var text []byte
 	err = db.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT t0."+colRow+c.from+c.where.sql+c.order.sql, append(c.where.args, c.order.args...)...).Scan(&text)
 	if err != nil {
@@ -117,69 +117,16 @@ func (db *DB) QueryPath(ctx context.Context, sel fourd.Selection) (fourd.QuerySt
 			return fourd.QueryStep{}, err
 		}
 	}
-	root := db.step(t, n)
-	if err := db.runStep(ctx, t, n, &root); err != nil {
+	root := query.Plan(t.dc, n)
+	err = query.WalkPlan(t.dc, n, &root, func(dc *fourd.DataClass, n query.Node, s *fourd.QueryStep) error {
+		var err error
+		s.Found, s.Time, err = db.count(ctx, db.tables[dc], n)
+		return err
+	})
+	if err != nil {
 		return fourd.QueryStep{}, fmt.Errorf("query path of %s: %w", t.dc.Name, ctxErr(ctx, err))
 	}
 	return root, nil
-}
-
-// step describes node n on table t, without running it.
-func (db *DB) step(t *table, n query.Node) fourd.QueryStep {
-	switch n := n.(type) {
-	case nil:
-		return fourd.QueryStep{Description: "All entities of " + t.dc.Name}
-	case *query.Logical:
-		s := fourd.QueryStep{Description: n.String()}
-		// A chain of one operator (a AND b AND c) is one step of three.
-		for _, side := range []query.Node{n.Left, n.Right} {
-			if l, ok := side.(*query.Logical); ok && l.Op == n.Op && side == n.Left {
-				s.Steps = append(s.Steps, db.step(t, l).Steps...)
-				continue
-			}
-			s.Steps = append(s.Steps, db.step(t, side))
-		}
-		return s
-	case *query.Not:
-		return fourd.QueryStep{Description: n.String(), Steps: []fourd.QueryStep{db.step(t, n.X)}}
-	case *query.Join:
-		// The step under a join is the condition as written (query.Join.Step).
-		return fourd.QueryStep{Description: n.String(), Steps: []fourd.QueryStep{db.step(db.tables[n.To], n.Step)}}
-	}
-	return fourd.QueryStep{Description: n.String()}
-}
-
-// runStep counts and times node n on t into s (made by step), and its
-// sub-steps likewise. The steps of a chain (a AND b AND c, flattened by
-// step) are the chain's operands.
-func (db *DB) runStep(ctx context.Context, t *table, n query.Node, s *fourd.QueryStep) error {
-	var err error
-	if s.Found, s.Time, err = db.count(ctx, t, n); err != nil {
-		return err
-	}
-	switch n := n.(type) {
-	case *query.Logical:
-		operands := chain(n)
-		for i := range s.Steps {
-			if err := db.runStep(ctx, t, operands[i], &s.Steps[i]); err != nil {
-				return err
-			}
-		}
-	case *query.Not:
-		return db.runStep(ctx, t, n.X, &s.Steps[0])
-	case *query.Join:
-		return db.runStep(ctx, db.tables[n.To], n.Step, &s.Steps[0])
-	}
-	return nil
-}
-
-// chain returns the operands of a chain of one operator, left to right, as
-// step flattens them.
-func chain(n *query.Logical) []query.Node {
-	if l, ok := n.Left.(*query.Logical); ok && l.Op == n.Op {
-		return append(chain(l), n.Right)
-	}
-	return []query.Node{n.Left, n.Right}
 }
 
 // count runs SELECT count(*) for node n on t and times it.

@@ -467,3 +467,60 @@ func TestNodeString(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestPlan checks the steps of $queryplan: chains of one operator
+// flattened, joins with the condition as written under them, and that
+// WalkPlan pairs every step with its node and dataclass.
+func TestPlan(t *testing.T) {
+	m := storetest.DatastoreModel(t)
+	company := m.DataClass("Company")
+	n, err := query.CheckFilter(m, company, storetest.Query(t, "name = a AND city = b AND NOT(staff.lastName # smith) OR (country = c OR country = d)").Expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := query.Plan(company, n)
+	var b strings.Builder
+	var write func(s fourd.QueryStep, depth int)
+	write = func(s fourd.QueryStep, depth int) {
+		b.WriteString(strings.Repeat("  ", depth) + s.Description + "\n")
+		for _, c := range s.Steps {
+			write(c, depth+1)
+		}
+	}
+	write(plan, 0)
+	want := `OR
+  AND
+    Company.name = 'a'
+    Company.city = 'b'
+    NOT
+      Join on Table : Employee : Company.ID = Employee.employer
+        Employee.lastName != 'smith'
+  OR
+    Company.country = 'c'
+    Company.country = 'd'
+`
+	if b.String() != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", b.String(), want)
+	}
+	var walked []string
+	err = query.WalkPlan(company, n, &plan, func(dc *fourd.DataClass, n query.Node, s *fourd.QueryStep) error {
+		if n.String() != s.Description {
+			t.Errorf("step %q paired with node %q", s.Description, n.String())
+		}
+		s.Found = len(walked)
+		walked = append(walked, dc.Name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(walked, " "); got != "Company Company Company Company Company Company Employee Company Company Company" {
+		t.Errorf("walked %s", got)
+	}
+	if plan.Steps[0].Steps[2].Steps[0].Steps[0].Found != 6 {
+		t.Errorf("the join's step was not filled: %+v", plan.Steps[0].Steps[2])
+	}
+	if all := query.Plan(company, nil); all.Description != "All entities of Company" {
+		t.Errorf("no filter: %q", all.Description)
+	}
+}
