@@ -54,6 +54,12 @@
 //     as dates), booleans as it stores them, and object properties by
 //     their JSON type.
 //
+// # Query plans
+//
+// Plan describes a checked condition as $queryplan and $querypath show it,
+// in 4D's words; WalkPlan pairs each of its steps with the node and the
+// dataclass it describes, so that a backend only counts and times them.
+//
 // # Saved values
 //
 // Convert turns a value a client saves (decoded from JSON) into the Go
