@@ -43,7 +43,10 @@ type stored struct {
 
 // session returns a clone of the stored session with its LastActivity.
 func (v *stored) session() fourd.Session {
-	s := v.s.Clone()
+	s := v.s // Privileges is replaced by a copy below: nothing is shared
+	if len(s.Privileges) > 0 {
+		s.Privileges = append([]string(nil), s.Privileges...)
+	}
 	s.LastActivity = time.Unix(0, v.last.Load()).UTC()
 	return s
 }
@@ -111,10 +114,10 @@ func (st *SessionStore) Create(_ context.Context, s fourd.Session) error {
 }
 
 // live returns the stored session with that ID unless it is unknown or
-// expired; st.mu is held.
-func (st *SessionStore) live(id string) (*list.Element, error) {
+// expired at now; st.mu is held.
+func (st *SessionStore) live(id string, now time.Time) (*list.Element, error) {
 	e, ok := st.byID[id]
-	if !ok || e.Value.(*stored).expired(st.Now()) {
+	if !ok || e.Value.(*stored).expired(now) {
 		return nil, errUnknownSession(id)
 	}
 	return e, nil
@@ -124,7 +127,7 @@ func (st *SessionStore) live(id string) (*list.Element, error) {
 func (st *SessionStore) Session(_ context.Context, id string) (fourd.Session, error) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	e, err := st.live(id)
+	e, err := st.live(id, st.Now())
 	if err != nil {
 		return fourd.Session{}, err
 	}
@@ -136,7 +139,7 @@ func (st *SessionStore) Session(_ context.Context, id string) (fourd.Session, er
 func (st *SessionStore) Update(_ context.Context, id string, fn func(fourd.Session) (fourd.Session, error)) (fourd.Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	e, err := st.live(id)
+	e, err := st.live(id, st.Now())
 	if err != nil {
 		return fourd.Session{}, err
 	}
@@ -154,11 +157,13 @@ func (st *SessionStore) Update(_ context.Context, id string, fn func(fourd.Sessi
 }
 
 // Touch implements fourd.SessionStore: it writes every call, under the
-// read lock (LastActivity only moves forward, by compare-and-swap).
+// read lock (LastActivity only moves forward, by compare-and-swap). A
+// session expired at now is not touched: the request's time decides, so
+// the store's clock is not read again.
 func (st *SessionStore) Touch(_ context.Context, id string, now time.Time) error {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	e, err := st.live(id)
+	e, err := st.live(id, now)
 	if err != nil {
 		return err
 	}
@@ -191,7 +196,7 @@ func (st *SessionStore) Delete(_ context.Context, id string) error {
 func (st *SessionStore) Replace(_ context.Context, id string, fn func(fourd.Session) (fourd.Session, error)) (fourd.Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	e, err := st.live(id)
+	e, err := st.live(id, st.Now())
 	if err != nil {
 		return fourd.Session{}, err
 	}
