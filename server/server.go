@@ -98,11 +98,12 @@ type Server struct {
 	// Locks holds the entity locks of $lock and of class functions.
 	Locks fourd.LockTable
 	// Shared is the URL of the state a cluster's nodes share:
-	// redis://host:port/db[?prefix=name] keeps the entity sets and the
-	// login limits in Redis (see package redis), so that a set made
-	// through one node pages through any other and the login quotas count
-	// for the whole cluster. "" (the default): a single node, everything
-	// in memory.
+	// redis://host:port/db[?prefix=name] keeps the sessions, the entity
+	// sets and the login limits in Redis (see package redis), so that any
+	// node serves any session, a set made through one node pages through
+	// any other, and the login quotas count for the whole cluster. A
+	// node's shutdown then leaves the sessions to the others. "" (the
+	// default): a single node, everything in memory.
 	Shared string
 	// Datastore is the URL of the datastore: "" (the default) for the
 	// SQLite database DatabaseFile in DataDir, sqlite:///path/file.sqlite
@@ -165,6 +166,7 @@ type Server struct {
 	data            fourd.Datastore // what Open opened: Data may be wrapped after
 	ownUsers        io.Closer       // the users directory Open opened on the datastore, closed with it
 	closeShared     func() error    // closes the connection to Shared (closeStores)
+	sharedSessions  bool            // Sessions is the cluster's (Shared): shutdown leaves them
 	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	policy          *access.Policy
 	indexJobs       chan indexJob
@@ -487,7 +489,14 @@ func (s *Server) runMain(p *fourd.Process) error {
 }
 
 // closeSessions ends every session's processes and removes the sessions.
+// Sessions shared by a cluster (Shared) live on: other nodes serve them,
+// and only this node's stored-procedure session ends (the processes of
+// this node end with its process table).
 func (s *Server) closeSessions(ctx context.Context) {
+	if s.sharedSessions {
+		_, _, _ = fourd.EndSession(ctx, s.Sessions, s.Processes, s.EntitySets, s.Locks, s.storedProcedure.ID, fourd.ErrServerStopping)
+		return
+	}
 	list, err := s.Sessions.Sessions(ctx)
 	if err != nil {
 		s.Logger.Warn("list sessions at shutdown", "err", err)

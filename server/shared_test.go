@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/fourd/fourd/internal/servertest"
 	"github.com/fourd/fourd/rest"
 	"github.com/fourd/fourd/server"
+	"github.com/fourd/fourd/userfile"
 )
 
 // openCluster opens n servers sharing one Redis (--shared) and one
@@ -31,6 +33,22 @@ func openCluster(t *testing.T, n int, opts ...func(*server.Server)) []*server.Se
 		}, opts...)...))
 	}
 	return nodes
+}
+
+// withSharedUser gives every node the same users directory with one
+// user, as a cluster has (the same user ID on every node).
+func withSharedUser(t *testing.T, name, password string, privileges ...string) func(*server.Server) {
+	tmpl := &server.Server{DataDir: t.TempDir()}
+	servertest.WithUser(t, name, password, privileges...)(tmpl)
+	users, err := os.ReadFile(filepath.Join(tmpl.DataDir, userfile.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(s *server.Server) {
+		if err := os.WriteFile(filepath.Join(s.DataDir, userfile.FileName), users, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // getJSON answers the GET of path on srv through client, decoded.
@@ -51,7 +69,9 @@ func getJSON(t *testing.T, client *http.Client, srv *server.Server, path string,
 }
 
 // TestSharedRedis runs two servers on one Redis: what one node stores,
-// the other serves.
+// the other serves (a login, a logout, an entity set), failed logins count
+// for both, and a node that stops leaves its clients' sessions to the
+// other.
 func TestSharedRedis(t *testing.T) {
 	ctx := context.Background()
 	t.Run("EntitySetMadeThroughOnePagedThroughOther", func(t *testing.T) {
@@ -100,7 +120,7 @@ func TestSharedRedis(t *testing.T) {
 	t.Run("LoginFailuresCountedAcrossNodes", func(t *testing.T) {
 		quotas := rest.DefaultQuotas
 		quotas.MaxLoginFailuresPerUser = 3
-		nodes := openCluster(t, 2, servertest.WithUser(t, "sam", "right password"),
+		nodes := openCluster(t, 2, withSharedUser(t, "sam", "right password"),
 			func(s *server.Server) { s.Quotas = &quotas })
 		a, b := servertest.NewClient(t, nodes[0]), servertest.NewClient(t, nodes[1])
 		for i, c := range []*rest.Client{a, b, a} {
@@ -114,6 +134,59 @@ func TestSharedRedis(t *testing.T) {
 			if err := c.Login(ctx, "ſam", "right password"); fourd.ErrorCode(err) != fourd.EQUOTA {
 				t.Fatalf("login after 3 failures on two nodes: %v, want EQUOTA", err)
 			}
+		}
+	})
+	t.Run("LoginThroughOneServedByOther", func(t *testing.T) {
+		nodes := openCluster(t, 2, withSharedUser(t, "sam", "sam password", "WebAdmin"))
+		a, b := nodes[0], nodes[1]
+		// One cookie jar for both nodes, as a browser behind a load
+		// balancer has.
+		httpClient := servertest.NewHTTPClient(t)
+		ca, err := rest.NewClient(a.URL(), httpClient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb, err := rest.NewClient(b.URL(), httpClient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ca.Login(ctx, "sam", "sam password"); err != nil {
+			t.Fatal(err)
+		}
+		id := ca.SessionID(a.AppName)
+		if _, err := cb.Activity(ctx, "", 0); err != nil {
+			t.Fatalf("a request through node b: %v", err)
+		}
+		if got := cb.SessionID(b.AppName); got != id {
+			t.Fatalf("node b gave the client session %s, not its logged-in session %s", got, id)
+		}
+		sess, err := b.Sessions.Session(ctx, id)
+		if err != nil || sess.UserName != "sam" {
+			t.Fatalf("node b's view of the session: %+v, %v; want sam's", sess, err)
+		}
+		if err := cb.Logout(ctx); err != nil {
+			t.Fatalf("logout through node b: %v", err)
+		}
+		if _, err := a.Sessions.Session(ctx, id); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("node a still has the session logged out through node b: %v", err)
+		}
+	})
+	t.Run("NodeShutdownLeavesSessions", func(t *testing.T) {
+		nodes := openCluster(t, 2)
+		a, b := nodes[0], nodes[1]
+		c := servertest.NewClient(t, a)
+		if _, err := c.Activity(ctx, "", 0); err != nil {
+			t.Fatal(err)
+		}
+		id := c.SessionID(a.AppName)
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Sessions.Session(ctx, id); err != nil {
+			t.Fatalf("the session of a client of node a after node a stopped: %v", err)
+		}
+		if _, err := b.Sessions.Session(ctx, a.StoredProcedureSession().ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
+			t.Fatalf("node a's stored-procedure session after node a stopped: %v, want ENOTFOUND", err)
 		}
 	})
 	t.Run("ErrUnknownScheme", func(t *testing.T) {

@@ -136,6 +136,7 @@ type sharedBackend struct {
 // sharedStores are the stores a shared backend serves; a nil one stays
 // this node's own, in memory.
 type sharedStores struct {
+	sessions   fourd.SessionStore
 	entitySets fourd.EntitySetStore
 	logins     fourd.LoginLimiter
 	close      func() error
@@ -147,15 +148,17 @@ var sharedBackends = map[string]sharedBackend{
 	"rediss": {open: openRedis},
 }
 
-// openRedis shares entity sets and login limits through Redis.
+// openRedis shares sessions, entity sets and login limits through Redis.
 func openRedis(ctx context.Context, rawURL string, s *Server) (sharedStores, error) {
 	db, err := redis.Open(ctx, rawURL)
 	if err != nil {
 		return sharedStores{}, err
 	}
+	sessions := redis.NewSessionStore(db)
+	sessions.Now = s.Now
 	sets := redis.NewEntitySetStore(db, s.CacheSize)
 	sets.Now = s.Now
-	return sharedStores{entitySets: sets, logins: redis.NewLoginLimiter(db), close: db.Close}, nil
+	return sharedStores{sessions: sessions, entitySets: sets, logins: redis.NewLoginLimiter(db), close: db.Close}, nil
 }
 
 // sharedSchemes returns the URL schemes Shared accepts, sorted.
@@ -186,7 +189,7 @@ func (s *Server) sharedBackendOf() (b sharedBackend, ok bool, err error) {
 }
 
 // openStores makes the stores that were not set before Open: with Shared,
-// those its backend shares (entity sets, login limits) from there; the
+// those its backend shares (sessions, entity sets, login limits) from there; the
 // others, and all of them without Shared, of one node in memory. A store
 // set by the caller is used as it is, with its own clock.
 func (s *Server) openStores() error {
@@ -200,6 +203,10 @@ func (s *Server) openStores() error {
 			return fmt.Errorf("shared state: %w", err)
 		}
 		s.closeShared = shared.close
+		if s.Sessions == nil && shared.sessions != nil {
+			s.Sessions = shared.sessions
+			s.sharedSessions = true
+		}
 		if s.EntitySets == nil {
 			s.EntitySets = shared.entitySets
 		}

@@ -39,7 +39,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	logRequests := fs.Bool("log-requests", true, "log one structured line per REST request at info level")
 	data := fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory, created if missing (env FOURD_DATA)")
 	datastore := fs.String("datastore", env("FOURD_DATASTORE", ""), "URL of the datastore: sqlite:///path/file.sqlite or postgres://user@host:5432/database; empty for data.sqlite in the data directory (env FOURD_DATASTORE; schemes: "+strings.Join(server.DatastoreSchemes(), ", ")+")")
-	shared := fs.String("shared", env("FOURD_SHARED", ""), "URL of the state the nodes of a cluster share: redis://host:port/db[?prefix=name] keeps entity sets and login limits in Redis; empty for a single node (env FOURD_SHARED)")
+	shared := fs.String("shared", env("FOURD_SHARED", ""), "URL of the state the nodes of a cluster share: redis://host:port/db[?prefix=name] keeps sessions, entity sets and login limits in Redis; empty for a single node (env FOURD_SHARED)")
 	appName := fs.String("app-name", env("FOURD_APP_NAME", server.DefaultAppName), "application name; the session cookie is 4DSID_<app-name> (env FOURD_APP_NAME)")
 	idle := fs.Duration("session-timeout", idleDefault, "idle lifetime of REST sessions, at least 1m (env FOURD_SESSION_TIMEOUT)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long shutdown may take (env FOURD_SHUTDOWN_TIMEOUT)")
