@@ -3,10 +3,11 @@
 // interface, checked the same way for memory, SQLite, PostgreSQL or Redis.
 //
 //	TestDatastore       fourd.Datastore: the 4D query semantics (sqlite)
-//	TestSessionStore    fourd.SessionStore (inmem)
+//	TestSessionStore    fourd.SessionStore (inmem, redis)
 //	TestUserStore       fourd.UserStore (userfile)
 //	TestProcessTable    fourd.ProcessTable (inmem)
-//	TestEntitySetStore  fourd.EntitySetStore (inmem)
+//	TestEntitySetStore  fourd.EntitySetStore (inmem, redis)
+//	TestLoginLimiter    fourd.LoginLimiter (inmem, redis)
 //
 // A backend's test file is a few lines: it calls a suite with a function
 // that opens a fresh, empty store and closes it when the test ends:
