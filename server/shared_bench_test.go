@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,10 +42,34 @@ func (h *roundTrips) ProcessPipelineHook(next goredis.ProcessPipelineHook) gored
 	}
 }
 
+// redisCPU returns the CPU time (user and system) the Redis server has
+// used, from INFO cpu: with a private Redis, what the benchmark cost it.
+func redisCPU(tb testing.TB, db *redis.DB) time.Duration {
+	info, err := db.Client.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
 // withRedisStores gives a server the Redis stores that --shared would,
 // on a DB of its own whose round trips rt counts.
 func withRedisStores(tb testing.TB, rt *roundTrips) func(*server.Server) {
-	db := redistest.Open(tb)
+	return withRedisDB(redistest.Open(tb), rt)
+}
+
+func withRedisDB(db *redis.DB, rt *roundTrips) func(*server.Server) {
 	db.Client.AddHook(rt)
 	return func(s *server.Server) {
 		sessions := redis.NewSessionStore(db)
@@ -158,13 +183,18 @@ func TestSharedRoundTrips(t *testing.T) {
 // adds to a request, against the in-memory stores, on one node through
 // real HTTP on loopback: an entity by key and a page of 20 of a set of
 // 1,000, each with its session. rt/op is the round trips to Redis per
-// request. See docs/performance.md.
+// request; cpu-ns/op the CPU time of the test process (client and server)
+// per request, and redis-cpu-ns/op that of the Redis server (exact only
+// when no one else uses it: run it on a private one, see
+// docs/performance.md). On a shared, loaded machine the CPU times are
+// steadier than ns/op.
 func BenchmarkSharedRequest(b *testing.B) {
 	rt := &roundTrips{}
+	db := redistest.Open(b)
 	for _, backend := range []struct {
 		name string
 		opts []func(*server.Server)
-	}{{"InMemory", nil}, {"Redis", []func(*server.Server){withRedisStores(b, rt)}}} {
+	}{{"InMemory", nil}, {"Redis", []func(*server.Server){withRedisDB(db, rt)}}} {
 		f := newRequestFixture(b, append(backend.opts, servertest.WithQuietTicks())...)
 		for _, tc := range []struct {
 			name string
@@ -172,13 +202,17 @@ func BenchmarkSharedRequest(b *testing.B) {
 		}{{"ByKey", byKeyPath}, {"SetPage", f.setPagePath}} {
 			b.Run(backend.name+"/"+tc.name, func(b *testing.B) {
 				b.ReportAllocs()
-				before := rt.n.Load()
+				rcpu0 := redisCPU(b, db)
+				before, cpu0 := rt.n.Load(), cpuTime(b)
 				i := 0
 				for b.Loop() {
 					f.get(b, tc.path(i))
 					i++
 				}
-				b.ReportMetric(float64(rt.n.Load()-before)/float64(b.N), "rt/op")
+				rts, cpu := rt.n.Load()-before, cpuTime(b)-cpu0
+				b.ReportMetric(float64(rts)/float64(b.N), "rt/op")
+				b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(redisCPU(b, db)-rcpu0)/float64(b.N), "redis-cpu-ns/op")
 			})
 		}
 	}
