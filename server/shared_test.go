@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,12 @@ import (
 // datastore file, as the nodes of a cluster behind a load balancer.
 func openCluster(t *testing.T, n int, opts ...func(*server.Server)) []*server.Server {
 	t.Helper()
-	shared := redistest.PrefixedURL(t)
+	return openClusterOn(t, redistest.PrefixedURL(t), n, opts...)
+}
+
+// openClusterOn is openCluster on the Redis of URL shared.
+func openClusterOn(t *testing.T, shared string, n int, opts ...func(*server.Server)) []*server.Server {
+	t.Helper()
 	db := "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "cluster.sqlite"))
 	var nodes []*server.Server
 	for range n {
@@ -187,6 +193,35 @@ func TestSharedRedis(t *testing.T) {
 		}
 		if _, err := b.Sessions.Session(ctx, a.StoredProcedureSession().ID); fourd.ErrorCode(err) != fourd.ENOTFOUND {
 			t.Fatalf("node a's stored-procedure session after node a stopped: %v, want ENOTFOUND", err)
+		}
+	})
+	t.Run("RedisLosingEverythingGivesNewGuestSessions", func(t *testing.T) {
+		// Redis restarted empty (tests keep nothing on disk): the
+		// client's session and sets are gone. It gets a new guest session
+		// (200, a new cookie) and 404 (1802) for the set, never a 500.
+		shared := redistest.PrefixedURL(t)
+		a := openClusterOn(t, shared, 1)[0]
+		client := servertest.NewHTTPClient(t)
+		var made struct {
+			Set string `json:"__ENTITYSET"`
+		}
+		getJSON(t, client, a, "/rest/Note?$method=entityset&$top=0", &made)
+		u, _ := url.Parse(a.URL())
+		before := client.Jar.Cookies(u)
+		redistest.Forget(t, shared)
+		var catalog map[string]any
+		getJSON(t, client, a, "/rest/$catalog", &catalog)
+		after := client.Jar.Cookies(u)
+		if len(before) != 1 || len(after) != 1 || after[0].Value == before[0].Value {
+			t.Fatalf("cookies before %v, after %v: want a new session", before, after)
+		}
+		resp, err := client.Get(a.URL() + made.Set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("the lost set: status %d, want 404", resp.StatusCode)
 		}
 	})
 	t.Run("ErrUnknownScheme", func(t *testing.T) {

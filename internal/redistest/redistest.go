@@ -66,6 +66,25 @@ func Open(tb testing.TB) *redis.DB {
 	return db
 }
 
+// Forget deletes every key of the prefix of rawURL (from PrefixedURL),
+// as a Redis that restarted empty would have lost them, without touching
+// the other tests' keys.
+func Forget(tb testing.TB, rawURL string) {
+	tb.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	prefix := q.Get("prefix")
+	if prefix == "" {
+		tb.Fatalf("%s has no prefix of its own", rawURL)
+	}
+	q.Del("prefix")
+	u.RawQuery = q.Encode()
+	deleteKeys(tb, u.String(), prefix)
+}
+
 // deleteKeys deletes every key of prefix.
 func deleteKeys(tb testing.TB, raw, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
