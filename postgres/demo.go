@@ -15,8 +15,15 @@ func DemoModel() *fourd.Model { return demodata.Model() }
 
 // demoBatch is the most rows GenerateDemo copies per transaction: large
 // enough that a COPY's setup costs little, small enough that progress
-// moves and an abort is seen quickly.
-const demoBatch = 10_000
+// moves and an abort is seen quickly. A small import uses batches of a
+// tenth of a table (at least demoMinBatch), so that its progress moves
+// too (as the sqlite package's).
+const (
+	demoBatch    = 10_000
+	demoMinBatch = 500
+)
+
+func demoBatchOf(rows int) int { return min(demoBatch, max(demoMinBatch, rows/10)) }
 
 // checkpoint honours, between two batches, an abort of ctx and, when ctx is
 // a process (a *fourd.Process), its pause and delay requests.
@@ -33,7 +40,8 @@ func checkpoint(ctx context.Context) error {
 // demo tables must be empty: the demo fills a new database, it is not
 // added to one in use.
 //
-// Rows go in with COPY, in batches of 10,000 rows, one transaction each
+// Rows go in with COPY, in batches of 10,000 rows (a tenth of a small
+// table), one transaction each
 // (with the global stamp bumped by the batch's rows, and the key counter
 // moved past the keys used); progress (which may be nil) counts rows. ctx
 // is checked between batches and cancels the running COPY on the server
@@ -87,11 +95,12 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 			return bumpStamp(ctx, tx, int64(n))
 		})
 	}
-	for done := 0; done < companies; done += demoBatch {
+	batch := demoBatchOf(companies)
+	for done := 0; done < companies; done += batch {
 		if err := checkpoint(ctx); err != nil {
 			return err
 		}
-		n := min(demoBatch, companies-done)
+		n := min(batch, companies-done)
 		err := copyRows(ct, []string{"ID", "name", "city", "country", "revenues", "__stamp", "__timestamp"}, done, n, func(key int64) []any {
 			c := g.Company()
 			return []any{key, c.Name, c.City, c.Country, c.Revenues, int64(1), now}
@@ -106,11 +115,12 @@ func GenerateDemo(ctx context.Context, db *DB, companies, employees int, progres
 	if employees > 0 {
 		g.Employees(companies)
 	}
-	for done := 0; done < employees; done += demoBatch {
+	batch = demoBatchOf(employees)
+	for done := 0; done < employees; done += batch {
 		if err := checkpoint(ctx); err != nil {
 			return err
 		}
-		n := min(demoBatch, employees-done)
+		n := min(batch, employees-done)
 		err := copyRows(et, []string{"ID", "firstName", "lastName", "salary", "birthDate", "employer", "__stamp", "__timestamp"}, done, n, func(key int64) []any {
 			e := g.Employee()
 			return []any{key, e.FirstName, e.LastName, e.Salary, e.BirthDate, int64(e.Employer + 1), int64(1), now}

@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/postgres"
@@ -48,5 +50,33 @@ func TestGenerateDemo(t *testing.T) {
 	}
 	if err := postgres.GenerateDemo(ctx, db, 1, 1, nil); err == nil || !strings.Contains(err.Error(), "already holds entities") {
 		t.Errorf("a second demo into the same tables: %v", err)
+	}
+}
+
+// TestGenerateDemoAborted cancels an import once its first batch is in:
+// the COPY running is cancelled on the server, GenerateDemo returns the
+// context's error, and only whole batches are left.
+func TestGenerateDemoAborted(t *testing.T) {
+	db := MustOpenDB(t, postgres.DemoModel())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pi := fourd.NewProgress().Prepare(fourd.ProgressImport, true, nil, "")
+	defer pi.Stop()
+	go func() {
+		for pi.Done() == 0 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	err := postgres.GenerateDemo(ctx, db, 10, 200_000, pi)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	n := storetest.Count(t, db, db.Model().DataClass("Employee"))
+	if n >= 200_000 || n%10_000 != 0 {
+		t.Errorf("%d employees after the abort: want whole batches of 10,000, fewer than 200,000", n)
+	}
+	if s, _ := db.GlobalStamp(context.Background()); s != int64(10+n) {
+		t.Errorf("global stamp %d, want %d: the batches committed", s, 10+n)
 	}
 }

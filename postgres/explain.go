@@ -139,6 +139,9 @@ func (db *DB) count(ctx context.Context, t *table, n query.Node) (int, time.Dura
 		}
 		where = " WHERE " + q.b.String()
 	}
+	if q.err != nil {
+		return 0, 0, q.err
+	}
 	var found int
 	start := time.Now()
 	err := db.pool.QueryRow(ctx, "SELECT count(*) FROM "+t.name+" AS t0"+where, q.args...).Scan(&found)

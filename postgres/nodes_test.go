@@ -185,3 +185,36 @@ func TestTwoNodes(t *testing.T) {
 		t.Logf("%d saves, %d stamp conflicts detected and retried", total, conflicts)
 	})
 }
+
+// TestNULInFilter compares text with constants that hold the NUL
+// character, which PostgreSQL's text cannot: no stored value holds one
+// (Save refuses it), so each comparison has its answer without sending
+// the constant.
+func TestNULInFilter(t *testing.T) {
+	db := MustOpenDB(t, storetest.DatastoreModel(t))
+	storetest.LoadFixture(t, db)
+	emp := db.Model().DataClass("Employee")
+	for _, tc := range []struct {
+		filter string
+		want   int
+	}{
+		{"lastName = :1", 0},
+		{"lastName # :1", 9},
+		{"lastName < :1", 9},  // "smith\x00x" sorts just after "smith", the last name of all
+		{"lastName >= :1", 0}, // so nothing sorts after it
+		{"lastName IN :2", 2},
+		{"lastName = :3", 0}, // a wildcard pattern holding NUL
+		{"lastName % :1", 0},
+	} {
+		t.Run(tc.filter, func(t *testing.T) {
+			q := storetest.Query(t, tc.filter, "smith\x00x", []any{"a\x00", "Smith"}, "sm\x00@")
+			_, n, err := db.Page(context.Background(), fourd.Selection{DataClass: emp, Filter: q}, 0, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.want {
+				t.Errorf("%d entities, want %d", n, tc.want)
+			}
+		})
+	}
+}

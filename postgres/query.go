@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,9 @@ type compiler struct {
 	// "alias column" to the alias of the joined table.
 	joins  strings.Builder
 	joined map[string]string
+	// err is the first constant PostgreSQL cannot take (text holding the
+	// NUL character): the selection is refused with it.
+	err error
 }
 
 func (q *compiler) join(alias string, c *column) string {
@@ -88,10 +92,27 @@ func (q *compiler) alias() string {
 func (q *compiler) str(s string) { q.b.WriteString(s) }
 
 // param returns the next parameter's placeholder with a cast, for v.
+// PostgreSQL's text cannot hold the NUL character, which no stored value
+// holds either (Save refuses it): a constant with one is refused as a bad
+// filter rather than sent.
 func (q *compiler) param(v any, cast string) string {
+	switch x := v.(type) {
+	case string:
+		q.checkText(x)
+	case []string:
+		for _, s := range x {
+			q.checkText(s)
+		}
+	}
 	q.args = append(q.args, v)
 	q.n++
 	return "$" + strconv.Itoa(q.n) + "::" + cast
+}
+
+func (q *compiler) checkText(s string) {
+	if q.err == nil && strings.IndexByte(s, 0) >= 0 {
+		q.err = badFilter("a text value cannot hold the NUL character (%q)", truncate(s, 40))
+	}
 }
 
 func (q *compiler) take() frag {
@@ -281,6 +302,9 @@ func (q *compiler) compare(e operand, c *query.Compare) error {
 		q.str(e.nullSQL() + " IS NOT NULL")
 		return nil
 	case query.Like, query.NotLike:
+		if slices.ContainsFunc(c.Pattern, hasNUL) {
+			return q.never(e, c.Op == query.NotLike)
+		}
 		return q.like(e, c.Op == query.NotLike, likePattern(c.Pattern))
 	case query.Keyword:
 		word, _ := c.Value.(string)
@@ -289,10 +313,41 @@ func (q *compiler) compare(e operand, c *query.Compare) error {
 		return q.in(e, c.List)
 	case query.Eq, query.Ne, query.Lt, query.Le, query.Gt, query.Ge:
 		x := jsonConstant(e, c.Value)
-		q.str(q.lhs(e, x) + opSQL[c.Op] + q.rhs(e, x))
+		op := c.Op
+		if s, ok := x.(string); ok && hasNUL(s) {
+			// No stored text holds NUL (Save refuses it), and PostgreSQL
+			// cannot take it: the comparison's answer is known. NUL sorts
+			// before every character, so s orders just after its part
+			// before the NUL.
+			switch op {
+			case query.Eq, query.Ne:
+				return q.never(e, op == query.Ne)
+			case query.Lt:
+				op = query.Le
+			case query.Ge:
+				op = query.Gt
+			}
+			x = s[:strings.IndexByte(s, 0)]
+		}
+		q.str(q.lhs(e, x) + opSQL[op] + q.rhs(e, x))
 		return nil
 	}
 	return badFilter("%s: unknown operator %v", e.field.Name(), c.Op)
+}
+
+// hasNUL reports whether s holds the NUL character.
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// never writes the answer of a comparison with a text that no stored
+// value can equal or match: false, or for a negative comparison (not) the
+// values that are not null.
+func (q *compiler) never(e operand, not bool) error {
+	if not {
+		q.str(e.nullSQL() + " IS NOT NULL")
+	} else {
+		q.str("FALSE")
+	}
+	return nil
 }
 
 // jsonConstant returns the constant an object property compares with: a
@@ -354,14 +409,21 @@ func (q *compiler) in(e operand, list query.List) error {
 	q.str("(")
 	sep := ""
 	if len(list.Values) > 0 {
-		vals := make([]any, len(list.Values))
-		for i, x := range list.Values {
-			vals[i] = jsonConstant(e, x)
+		vals := make([]any, 0, len(list.Values))
+		for _, x := range list.Values {
+			x = jsonConstant(e, x)
+			if s, ok := x.(string); ok && hasNUL(s) {
+				continue // equals no stored text (see compare)
+			}
+			vals = append(vals, x)
 		}
 		q.str(q.anyOf(e, vals))
 		sep = " OR "
 	}
 	for _, p := range list.Patterns {
+		if slices.ContainsFunc(p, hasNUL) {
+			continue
+		}
 		q.str(sep)
 		if err := q.like(e, false, likePattern(p)); err != nil {
 			return err
@@ -585,5 +647,8 @@ func (db *DB) selection(sel fourd.Selection) (compiled, error) {
 	}
 	order := q.order(t, "t0", s.OrderBy)
 	order.sql = " ORDER BY " + order.sql
+	if q.err != nil {
+		return compiled{}, q.err
+	}
 	return compiled{t: t, q: q, from: " FROM " + t.name + " AS t0" + q.joins.String(), where: where, order: order}, nil
 }

@@ -353,6 +353,9 @@ func TestFirstImportAllOrNothing(t *testing.T) {
 		}
 	})
 	t.Run("OKRestartWithDemoImportsAgain", func(t *testing.T) {
+		if os.Getenv(servertest.DatastoreEnv) == "postgres" {
+			t.Skip("fourd empties a partial demo in a SQLite file only; on PostgreSQL the start refuses, saying what to do (server/data.go)")
+		}
 		srv := MustOpenServer(t, inDir, servertest.WithDemo(5, 3000))
 		servertest.WaitForDemo(t, srv)
 		if n := getCollection(t, c, srv.URL(), "/rest/Employee", "$top", "0").Count; n != 3000 {

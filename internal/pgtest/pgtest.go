@@ -7,12 +7,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Env names the PostgreSQL server the tests use, as a postgres:// URL.
@@ -40,7 +42,47 @@ func URL(tb testing.TB) string {
 // it (search_path), so that parallel tests and packages never share data.
 func MustSchema(tb testing.TB) string {
 	tb.Helper()
+	return mustSchema(tb, URL(tb))
+}
+
+// MustSchemaIn is MustSchema in the database named database on the same
+// server, created if missing (and left there: other tests may be using
+// it).
+func MustSchemaIn(tb testing.TB, database string) string {
+	tb.Helper()
 	base := URL(tb)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Fatalf("connect to %s: %v", Env, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", database).Scan(&exists); err != nil {
+		tb.Fatal(err)
+	}
+	if !exists {
+		// Another test binary may create it at the same moment.
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{database}.Sanitize()); err != nil && !created(err) {
+			tb.Fatal(err)
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("%s is not a URL: %v", Env, err)
+	}
+	u.Path = "/" + database
+	return mustSchema(tb, u.String())
+}
+
+// created reports whether err says the database exists already.
+func created(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "42P04" || pe.Code == "23505")
+}
+
+func mustSchema(tb testing.TB, base string) string {
+	tb.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourd/fourd/internal/pgtest"
 	"github.com/fourd/fourd/userfile"
 	"golang.org/x/crypto/bcrypt"
 
@@ -34,9 +35,18 @@ var InternalTypes = []fourd.ProcessType{fourd.TypeMainProcess, fourd.TypeHTTPLis
 // InternalProcesses is len(InternalTypes).
 var InternalProcesses = len(InternalTypes)
 
+// DatastoreEnv, set to "postgres", makes MustOpenServer serve the data of
+// a server that names no datastore from a new PostgreSQL schema
+// (internal/pgtest) instead of the SQLite default, so that a package's
+// end-to-end tests run once per datastore: .ci/run runs those of rest
+// both ways.
+const DatastoreEnv = "FOURD_TEST_DATASTORE"
+
 // MustOpenServer opens a server on 127.0.0.1:0 with tb.TempDir() as its data
 // directory and a logger that discards, applies opts to it before Open, and
-// registers Close with tb.Cleanup. It fails the test if Open fails.
+// registers Close with tb.Cleanup. It fails the test if Open fails. With
+// FOURD_TEST_DATASTORE=postgres, a server whose options name no datastore
+// gets a PostgreSQL schema of its own.
 func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server {
 	tb.Helper()
 	srv := server.New()
@@ -45,6 +55,14 @@ func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server 
 	srv.Logger = slog.New(slog.DiscardHandler)
 	for _, o := range opts {
 		o(srv)
+	}
+	if srv.Datastore == "" && os.Getenv(DatastoreEnv) == "postgres" {
+		if os.Getenv(pgtest.Env) == "" {
+			tb.Fatalf("%s=postgres needs %s (scripts/postgres)", DatastoreEnv, pgtest.Env)
+		}
+		// A database named data, as the SQLite default is data.sqlite: the
+		// messages that name the database (4D's 1046) read the same.
+		srv.Datastore = pgtest.MustSchemaIn(tb, "data")
 	}
 	if err := srv.Open(); err != nil {
 		tb.Fatalf("open server: %v", err)
