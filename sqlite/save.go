@@ -231,15 +231,29 @@ func (db *DB) create(ctx context.Context, tx wtx, t *table, s fourd.EntitySave, 
 		b.WriteString(", " + c.name)
 	}
 	args = append(args, vals...)
-	b.WriteString(") VALUES (?" + strings.Repeat(", ?", len(args)-1) + ") RETURNING " + t.rowCol)
-	var row int64
-	if err := tx.QueryRowContext(ctx, b.String(), args...).Scan(&row); err != nil {
+	// The entity as saved comes back from the INSERT itself (RETURNING
+	// gives the row's values after type affinity and defaults, as a SELECT
+	// of it would), not from a second statement.
+	b.WriteString(") VALUES (?" + strings.Repeat(", ?", len(args)-1) + ") RETURNING " + t.selectList(t.name, t.cols))
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
 		return nil, err
 	}
-	if row > maxRowKey {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("insert into %s returned no row", t.dc.Name)
+	}
+	e, err := newScanner(t, t.cols, 0).scan(rows)
+	if err != nil {
+		return nil, err
+	}
+	if int64(e.Row) > maxRowKey {
 		return nil, fourd.Errorf(fourd.EINVALID, fourd.ErrCodeNewEntityNotSaved, "%s is full: its row numbers are exhausted", t.dc.Name)
 	}
-	return entityWhere(ctx, tx, t, t.cols, "t0."+t.rowCol+" = ?", row)
+	return e, nil // SQLite made the whole change in the first step
 }
 
 // update changes an existing entity if its stamp is still s.Stamp.
