@@ -1,9 +1,11 @@
 // Command bench runs fourd and PocketBase side by side on the same data and
 // prints requests per second, p50 and p99 for the four requests of issue 14:
 // a filtered sorted page of 20, one entity by key, a plain page of 20 and
-// the creation of one entity, at 16 and 64 clients.
+// the creation of one entity, at 16 and 64 clients, with each server's CPU
+// time per request (from /proc on Linux), which a shared machine disturbs
+// far less than the rates.
 //
-//	cd bench && go run . [-duration 3s] [-reps 2] [-clients 16,64]
+//	cd bench && go run . [-duration 3s] [-reps 2] [-clients 16,64] [-requests filtered,key,plain,create]
 //
 // It is a module of its own so that PocketBase never enters fourd's go.mod.
 // It builds fourd from the parent directory (the working tree) and
@@ -77,6 +79,7 @@ type target struct {
 	// skipTotal asks PocketBase not to count (lists only).
 	skipTotal bool
 	fourd     bool
+	pid       int // the server's process, for its CPU time
 	// jars are the clients' cookie jars, kept from cell to cell, so that
 	// client i keeps its fourd session as a browser would.
 	jars []http.CookieJar
@@ -183,7 +186,7 @@ func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request,
 		return err
 	}
 	defer stop(fd)
-	fdT := &target{name: "fourd", base: "http://" + fdAddr, fourd: true}
+	fdT := &target{name: "fourd", base: "http://" + fdAddr, fourd: true, pid: fd.cmd.Process.Pid}
 	if err := waitFourdDemo(fdT); err != nil {
 		return err
 	}
@@ -193,8 +196,8 @@ func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request,
 		return err
 	}
 	defer stop(pb)
-	pbT := &target{name: "PocketBase", base: "http://" + pbAddr}
-	pbS := &target{name: "PocketBase skipTotal=1", base: "http://" + pbAddr, skipTotal: true}
+	pbT := &target{name: "PocketBase", base: "http://" + pbAddr, pid: pb.cmd.Process.Pid}
+	pbS := &target{name: "PocketBase skipTotal=1", base: "http://" + pbAddr, skipTotal: true, pid: pb.cmd.Process.Pid}
 	if err := waitHTTP(pbT.base+"/api/health", 2*time.Minute); err != nil {
 		return fmt.Errorf("pocketbase: %w (see %s)", err, filepath.Join(work, "pbserver.log"))
 	}
@@ -226,7 +229,7 @@ func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request,
 						log.Printf("rep %d  %s, %s, %d clients: FAILED: %v", rep+1, t.name, rq.name, n, err)
 						res = result{failed: true}
 					}
-					log.Printf("rep %d  %-22s %-40.40s %3d clients: %8.0f req/s  p50 %v  p99 %v", rep+1, t.name, rq.name, n, res.rate, res.p50, res.p99)
+					log.Printf("rep %d  %-22s %-40.40s %3d clients: %8.0f req/s  p50 %v  p99 %v  cpu/req %v", rep+1, t.name, rq.name, n, res.rate, res.p50, res.p99, res.cpu)
 					k := key{ri, n, t.name}
 					results[k] = append(results[k], res)
 				}
@@ -235,8 +238,8 @@ func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request,
 	}
 
 	fmt.Printf("\nRequests per second (median of %d repetitions of %v), p50 / p99 in ms.\n\n", reps, duration)
-	fmt.Println("| request | clients | fourd | PocketBase | PocketBase, `skipTotal=1` | fourd ÷ best PocketBase | fourd p50 / p99 | best PocketBase p50 / p99 |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| request | clients | fourd | PocketBase | PocketBase, `skipTotal=1` | fourd ÷ best PocketBase | fourd p50 / p99 | best PocketBase p50 / p99 | server CPU µs per request: fourd / best PocketBase |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for ri, rq := range rqs {
 		for i, n := range clients {
 			name := rq.name
@@ -262,7 +265,7 @@ func run(duration time.Duration, maxReq, reps int, clients []int, rqs []request,
 					mark = "**" + mark + "**"
 				}
 			}
-			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, n, f, p, skip, mark, f.latency(), best.latency())
+			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s / %s |\n", name, n, f, p, skip, mark, f.latency(), best.latency(), f.cpuString(), best.cpuString())
 		}
 	}
 	return nil
@@ -293,7 +296,41 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
 type result struct {
 	rate     float64
 	p50, p99 time.Duration
-	failed   bool // some request was not answered 200/201
+	// cpu is the server's CPU time (user + system, from /proc) per request
+	// answered during the whole cell, warm-up included; 0 where /proc
+	// cannot be read. On a shared machine it moves far less than the rate.
+	cpu    time.Duration
+	failed bool // some request was not answered 200/201
+}
+
+// cpuTime returns the CPU time process pid has used, user and system, or
+// 0 if /proc cannot tell (not Linux).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses: utime
+	// and stime are the 12th and 13th, in clock ticks of 1/100 s (USER_HZ).
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
+// cpuString formats the CPU time per request in microseconds.
+func (r result) cpuString() string {
+	if r.failed || r.cpu == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", float64(r.cpu)/1e3)
 }
 
 // median returns the result of median rate; for an even count, the mean of
@@ -341,8 +378,9 @@ func load(t *target, rq request, n int, d time.Duration, maxReq int) (result, er
 	)
 	warm := time.Now().Add(d / 5)
 	end := warm.Add(d)
-	var count int64
+	var count, total int64
 	t.jar(n - 1)
+	cpu0 := cpuTime(t.pid)
 	for w := range n {
 		wg.Add(1)
 		go func() {
@@ -360,6 +398,11 @@ func load(t *target, rq request, n int, d time.Duration, maxReq int) (result, er
 					err = do(c, req)
 				}
 				took := time.Since(now)
+				if err == nil {
+					mu.Lock()
+					total++
+					mu.Unlock()
+				}
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -394,11 +437,16 @@ func load(t *target, rq request, n int, d time.Duration, maxReq int) (result, er
 	// Every client has finished its last request: the requests answered
 	// after the warm-up were answered in this time.
 	elapsed := time.Since(warm)
+	var cpu time.Duration
+	if cpu0 > 0 && total > 0 {
+		cpu = (cpuTime(t.pid) - cpu0) / time.Duration(total)
+	}
 	slices.Sort(lat)
 	return result{
 		rate: float64(len(lat)) / elapsed.Seconds(),
 		p50:  lat[len(lat)/2],
 		p99:  lat[len(lat)*99/100],
+		cpu:  cpu,
 	}, nil
 }
 

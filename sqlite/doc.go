@@ -24,7 +24,15 @@
 // connections (PRAGMA query_only) does the reads, each of one statement
 // or, for Page, of one read transaction. WAL mode lets them run side by
 // side. The pragmas are set on every connection, each with its reason in
-// db.go. Read statements are prepared once and kept.
+// db.go. Read statements are prepared once and kept, and so are the
+// writer's.
+//
+// Saves and deletes of concurrent callers are committed together (group
+// commit, group.go): one transaction, a savepoint per caller, so that a
+// failing save rolls back only itself; each caller returns only after the
+// COMMIT that holds its write. The global stamp is read inside each write
+// transaction and kept in memory once committed, so GlobalStamp costs no
+// read (stamp.go).
 //
 // Every method takes a context; when it is cancelled (a fourd.Process is
 // aborted), the driver interrupts the running statement and the method
