@@ -355,7 +355,7 @@ func median(rs []result) result {
 		return s[len(s)/2]
 	}
 	a, b := s[len(s)/2-1], s[len(s)/2]
-	return result{rate: (a.rate + b.rate) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2}
+	return result{rate: (a.rate + b.rate) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, cpu: (a.cpu + b.cpu) / 2}
 }
 
 // load runs one closed-loop cell: n clients, each sending its next request
