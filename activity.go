@@ -26,6 +26,10 @@ func (o ActivityOptions) Valid() bool { return o >= ProcessesAndSessions && o <=
 type Activity struct {
 	Processes []ProcessInfo
 	Sessions  []SessionInfo
+	// UnansweredNodes names the nodes whose processes are missing because
+	// they did not answer in time (a fourd extension, written
+	// "unansweredNodes" and left out when empty).
+	UnansweredNodes []string
 }
 
 // ProcessActivity is 4D's Process activity command.
@@ -37,7 +41,11 @@ type Activity struct {
 // opts selects the collections; with ProcessesAndSessions every process of
 // a session carries that session's info in its Session field. An invalid
 // opts returns a *Error with code EINVALID.
-func ProcessActivity(ctx context.Context, procs ProcessTable, sessions SessionStore, sessionID string, opts ActivityOptions) (*Activity, error) {
+//
+// The processes are those of every node of the registry that answered in
+// time, each with its node; the nodes that did not are named in
+// UnansweredNodes. Sessions come from the session store, each once.
+func ProcessActivity(ctx context.Context, procs ProcessRegistry, sessions SessionStore, sessionID string, opts ActivityOptions) (*Activity, error) {
 	if !opts.Valid() {
 		return nil, Errorf(EINVALID, ErrCodeBadParameter, "options must be 0 (processes and sessions), 1 (processes only) or 2 (sessions only), not %d", int(opts))
 	}
@@ -58,7 +66,11 @@ func ProcessActivity(ctx context.Context, procs ProcessTable, sessions SessionSt
 
 	a := &Activity{}
 	if opts != SessionsOnly {
-		a.Processes = procs.Processes(sessionID)
+		snap, err := procs.Processes(ctx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		a.Processes, a.UnansweredNodes = snap.Processes, snap.Unanswered
 		if a.Processes == nil {
 			a.Processes = []ProcessInfo{}
 		}
@@ -193,6 +205,19 @@ func (a *Activity) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if len(a.UnansweredNodes) > 0 {
+		if a.Processes != nil || a.Sessions != nil {
+			b = append(b, ',')
+		}
+		b = append(b, `"unansweredNodes":[`...)
+		for i, n := range a.UnansweredNodes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, n)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 
@@ -205,13 +230,14 @@ const (
 // UnmarshalJSON reads an activity written by MarshalJSON.
 func (a *Activity) UnmarshalJSON(data []byte) error {
 	var w struct {
-		Processes []ProcessInfo `json:"processes"`
-		Sessions  []SessionInfo `json:"sessions"`
+		Processes       []ProcessInfo `json:"processes"`
+		Sessions        []SessionInfo `json:"sessions"`
+		UnansweredNodes []string      `json:"unansweredNodes"`
 	}
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	a.Processes, a.Sessions = w.Processes, w.Sessions
+	a.Processes, a.Sessions, a.UnansweredNodes = w.Processes, w.Sessions, w.UnansweredNodes
 	return nil
 }
 

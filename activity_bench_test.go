@@ -17,6 +17,7 @@ import (
 func BenchmarkProcessActivity(b *testing.B) {
 	const n = 10000
 	tab := inmem.NewProcessTable()
+	reg := inmem.NewProcessRegistry("n1", tab)
 	store := inmem.NewSessionStore()
 	ctx := context.Background()
 	now := time.Now()
@@ -42,7 +43,7 @@ func BenchmarkProcessActivity(b *testing.B) {
 	})
 	objects := float64(2 * n)
 	snapshot := func(b *testing.B) *fourd.Activity {
-		a, err := fourd.ProcessActivity(ctx, tab, store, "", fourd.ProcessesAndSessions)
+		a, err := fourd.ProcessActivity(ctx, reg, store, "", fourd.ProcessesAndSessions)
 		if err != nil || len(a.Processes) != n || len(a.Sessions) != n {
 			b.Fatalf("snapshot: %v", err)
 		}

@@ -34,8 +34,9 @@ func newFixture(t *testing.T) *fixture {
 	f.a = fourd.NewSession(fourd.SessionREST, now, time.Hour)
 	f.b = fourd.NewSession(fourd.SessionREST, now.Add(time.Second), time.Hour)
 	f.a.UserID, f.a.UserName = "U1", "alice"
-	for _, s := range []fourd.Session{f.sp, f.a, f.b} {
-		if err := f.sessions.Create(ctx, s); err != nil {
+	for _, s := range []*fourd.Session{&f.sp, &f.a, &f.b} {
+		s.Node = "n1"
+		if err := f.sessions.Create(ctx, *s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) activity(t *testing.T, sessionID string, opts fourd.ActivityOptions) *fourd.Activity {
 	t.Helper()
-	a, err := fourd.ProcessActivity(context.Background(), f.procs, f.sessions, sessionID, opts)
+	a, err := fourd.ProcessActivity(context.Background(), inmem.NewProcessRegistry("n1", f.procs), f.sessions, sessionID, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestProcessActivity(t *testing.T) {
 	t.Run("ErrInvalidOptions", func(t *testing.T) {
 		f := newFixture(t)
 		for _, opts := range []fourd.ActivityOptions{-1, 3, 42} {
-			_, err := fourd.ProcessActivity(context.Background(), f.procs, f.sessions, "", opts)
+			_, err := fourd.ProcessActivity(context.Background(), inmem.NewProcessRegistry("n1", f.procs), f.sessions, "", opts)
 			if fourd.ErrorCode(err) != fourd.EINVALID {
 				t.Fatalf("options %d: err %v, want EINVALID", opts, err)
 			}
@@ -225,12 +226,12 @@ func TestActivityJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"number", "name", "sessionID", "ID", "visible", "type", "state", "creationDateTime", "preemptive", "systemID", "cpuUsage", "cpuTime", "url", "session"}
+		want := []string{"number", "name", "sessionID", "ID", "visible", "type", "state", "creationDateTime", "preemptive", "systemID", "cpuUsage", "cpuTime", "url", "node", "session"}
 		if got := keys(t, raw.Processes[1]); !reflect.DeepEqual(got, want) {
 			t.Fatalf("keys %v\nwant %v", got, want)
 		}
-		if got := keys(t, raw.Processes[0]); !reflect.DeepEqual(got, want[:12]) {
-			t.Fatalf("internal process keys %v, want no url and no session", got)
+		if got, want := keys(t, raw.Processes[0]), append(want[:12:12], "node"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("internal process keys %v, want %v: no url and no session", got, want)
 		}
 	})
 	t.Run("SessionKeysInOrder", func(t *testing.T) {
@@ -240,7 +241,7 @@ func TestActivityJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"type", "userName", "machineName", "systemUserName", "IPAddress", "hostType", "creationDateTime", "state", "ID", "persistentID", "lastActivity", "expiration", "userAgent", "userID"}
+		want := []string{"type", "userName", "machineName", "systemUserName", "IPAddress", "hostType", "creationDateTime", "state", "ID", "persistentID", "lastActivity", "expiration", "userAgent", "userID", "node"}
 		if got := keys(t, raw.Sessions[1]); !reflect.DeepEqual(got, want) {
 			t.Fatalf("keys %v\nwant %v", got, want)
 		}
@@ -322,4 +323,37 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("%q came back as %q, encoding/json gives %q", s, back.Name, wantS)
 		}
 	})
+}
+
+// TestActivityJSONUnansweredNodes checks fourd's extension for a cluster:
+// the nodes that did not answer are named after the collections, and the
+// form reads back.
+func TestActivityJSONUnansweredNodes(t *testing.T) {
+	a := &fourd.Activity{
+		Processes:       []fourd.ProcessInfo{{Number: 1, Name: "Main process", ID: 7, Node: "a"}},
+		Sessions:        []fourd.SessionInfo{},
+		UnansweredNodes: []string{"b", "c"},
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if string(raw["unansweredNodes"]) != `["b","c"]` {
+		t.Fatalf("unansweredNodes %s in %s", raw["unansweredNodes"], b)
+	}
+	var back fourd.Activity
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.UnansweredNodes, a.UnansweredNodes) || back.Processes[0].Node != "a" {
+		t.Fatalf("read back %+v", back)
+	}
+	one, _ := json.Marshal(&fourd.Activity{Sessions: []fourd.SessionInfo{}})
+	if strings.Contains(string(one), "unansweredNodes") {
+		t.Fatalf("a single node's answer names unanswered nodes: %s", one)
+	}
 }

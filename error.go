@@ -61,6 +61,7 @@ const (
 	ErrCodeBusy             = 9018 // fourd: the memory budget for request bodies is spent; retry later (503)
 	ErrCodeLocked           = 9025 // fourd: the entity is locked by another session (409)
 	ErrCodeImporting        = 9030 // fourd: the data is being imported, or its import did not finish (503)
+	ErrCodeNodeUnreachable  = 9040 // fourd: the node that may run the process did not answer in time (503)
 	ErrCodeInternal         = 9999 // fourd: internal error, details in the server log
 )
 

@@ -67,6 +67,10 @@ func (p *ProcessInfo) appendFields(b []byte) []byte {
 		b = append(b, `","rowsDone":`...)
 		b = strconv.AppendInt(b, p.RowsDone, 10)
 	}
+	if p.Node != "" {
+		b = append(b, `,"node":`...)
+		b = appendString(b, p.Node)
+	}
 	return b
 }
 
@@ -88,6 +92,7 @@ type processInfoWire struct {
 	Filter           string       `json:"filter"`
 	Phase            string       `json:"phase"`
 	RowsDone         int64        `json:"rowsDone"`
+	Node             string       `json:"node"`
 	Session          *SessionInfo `json:"session"`
 }
 
@@ -106,6 +111,7 @@ func (p *ProcessInfo) UnmarshalJSON(data []byte) error {
 		Type: w.Type, State: w.State, CreationDateTime: created, Preemptive: w.Preemptive,
 		SystemID: w.SystemID, CPUUsage: w.CPUUsage, CPUTime: w.CPUTime, URL: w.URL, Session: w.Session,
 		DataClass: w.DataClass, Filter: w.Filter, Phase: ParsePhase(w.Phase), RowsDone: w.RowsDone,
+		Node: w.Node,
 	}
 	return nil
 }
@@ -149,6 +155,10 @@ func (s *SessionInfo) AppendJSON(b []byte) []byte {
 	b = appendString(b, s.UserAgent)
 	b = append(b, `,"userID":`...)
 	b = appendSafeString(b, s.UserID)
+	if s.Node != "" {
+		b = append(b, `,"node":`...)
+		b = appendString(b, s.Node)
+	}
 	if len(s.Locks) > 0 {
 		b = append(b, `,"locks":[`...)
 		for i := range s.Locks {
@@ -194,6 +204,7 @@ type sessionInfoWire struct {
 	Expiration       string       `json:"expiration"`
 	UserAgent        string       `json:"userAgent"`
 	UserID           string       `json:"userID"`
+	Node             string       `json:"node"`
 	Locks            []lockWire   `json:"locks"`
 }
 
@@ -222,6 +233,7 @@ func (s *SessionInfo) UnmarshalJSON(data []byte) error {
 		Type: w.Type, UserName: w.UserName, MachineName: w.MachineName, SystemUserName: w.SystemUserName,
 		IPAddress: w.IPAddress, HostType: w.HostType, CreationDateTime: times[0], State: w.State, ID: w.ID,
 		PersistentID: w.PersistentID, LastActivity: times[1], Expiration: times[2], UserAgent: w.UserAgent, UserID: w.UserID,
+		Node: w.Node,
 	}
 	for _, l := range w.Locks {
 		t, err := parseOptionalTime(l.Locked)

@@ -547,6 +547,10 @@ type ProcessInfo struct {
 	Filter    string
 	Phase     Phase
 	RowsDone  int64
+	// Node is the node that runs the process (a fourd extension, left out
+	// of the JSON form when empty): set by the ProcessTable of a node with
+	// a name, as every server's is.
+	Node string
 	// Session is the .info of the process's session, set by ProcessActivity
 	// unless "Processes only" was asked; nil for processes without a session.
 	Session *SessionInfo

@@ -53,6 +53,7 @@ type Session struct {
 	SystemUserName string      `json:"systemUserName,omitempty"` // OS user running the server for the stored-procedure session; "" for REST
 	HostType       string      `json:"hostType,omitempty"`       // the server's OS for the stored-procedure session; "" for REST: unknown
 	PersistentID   string      `json:"persistentID,omitempty"`   // only 4D remote sessions have one; always "" in fourd
+	Node           string      `json:"node,omitempty"`           // the node that opened the session (fourd); its successor after a login keeps it
 
 	// UserID is GuestUserID until a login; UserName is "" for a guest REST
 	// session, as in 4D until setPrivileges gives one.
@@ -204,13 +205,14 @@ func (s Session) Info() SessionInfo {
 		Expiration:       s.Expiration(),
 		UserAgent:        s.UserAgent,
 		UserID:           s.UserID,
+		Node:             s.Node,
 	}
 }
 
 // SessionInfo is 4D's Session.info object: a copy of a session's properties
 // at one moment. The JSON form has 4D's property names and order, followed
 // by fourd's lastActivity, expiration (left out for a session that never
-// expires), userAgent and userID.
+// expires), userAgent, userID and node.
 type SessionInfo struct {
 	Type             SessionType
 	UserName         string
@@ -226,6 +228,7 @@ type SessionInfo struct {
 	Expiration       time.Time // fourd: when it expires if idle; zero if never
 	UserAgent        string    // fourd: the client's User-Agent
 	UserID           string    // fourd: the user's ID, GuestUserID for a guest
+	Node             string    // fourd: the node that opened the session; left out of the JSON form when ""
 	// Locks are the entity locks the session holds (fourd), filled by
 	// Activity.AddLocks; nil when it holds none.
 	Locks []EntityLock

@@ -13,7 +13,7 @@
 //	state=<4D state number or name>  state=paused, state="Waiting for input output"; sessions: state=active
 //	user=<user name>                 the user of the process's session; user="" is a guest
 //	session=<session ID>
-//	node=<node name>                 the server's host name for now
+//	node=<node name>                 the node that runs the process, or opened the session
 //	name=<process name>              processes only
 //	age>=<duration>                  created at least that long ago: age>=30s
 //	idle>=<duration>                 the session's last request at least that long ago: idle>=5m

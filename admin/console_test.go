@@ -288,7 +288,7 @@ func TestConsole(t *testing.T) {
 			chromedp.WaitVisible("#notadmin", chromedp.ByQuery),
 			chromedp.Click(`nav button[data-page="sessions"]`, chromedp.ByQuery),
 			chromedp.Poll(`document.querySelectorAll("#sessions tbody tr").length === 1 &&
-				document.querySelector("#sessions tbody tr td:nth-child(3)").textContent === "bob"`, nil),
+				document.querySelector("#sessions tbody tr td:nth-child(4)").textContent === "bob"`, nil),
 		)
 	})
 	t.Logf("screenshots in %s", shots)

@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,12 +14,20 @@ import (
 // (and so report real CPU time); see ProcessTable.MaxBoundThreads.
 const DefaultMaxBoundThreads = 128
 
+// DefaultIDBlock is how many process IDs a table reserves at a time: one
+// call to a shared registry per that many processes.
+const DefaultIDBlock = 1024
+
+// idReserveTimeout bounds the wait for a new block of IDs.
+const idReserveTimeout = 10 * time.Second
+
 var _ fourd.ProcessTable = (*ProcessTable)(nil)
 
 // ProcessTable is the in-memory table of a server's processes.
 //
 // A process takes the lowest free number, as in 4D, and a unique ID that is
-// never reused. An ended process leaves the table at once: its number is
+// never reused: unique in the cluster and across restarts when IDs is the
+// cluster's registry (see fourd.ProcessIDFloor). An ended process leaves the table at once: its number is
 // free for the next process, and ProcessInfo on it returns nil. (4D keeps an
 // ended process as Aborted until its slot is reused; fourd does not, so that
 // the table and Process activity list only running work, as
@@ -32,10 +41,22 @@ type ProcessTable struct {
 	// run on Go's scheduler and report their executing time. It protects
 	// Go's limit of 10,000 threads. Default DefaultMaxBoundThreads.
 	MaxBoundThreads int
+	// IDs hands out the process IDs, in blocks of IDBlock: a
+	// fourd.ProcessRegistry, so that they are unique in the cluster. nil:
+	// a ProcessIDs of the table's own (unique on this node and across its
+	// restarts). Set it before the first process.
+	IDs fourd.ProcessIDSource
+	// IDBlock is how many IDs the table reserves at a time; default
+	// DefaultIDBlock.
+	IDBlock int
 
-	nextID atomic.Int64
-	bound  atomic.Int32
-	wg     sync.WaitGroup
+	idMu   sync.Mutex // guards the IDs reserved and not used yet:
+	idNext int64      // the next ID to give
+	idEnd  int64      // one past the last ID reserved
+	ownIDs ProcessIDs // the IDs source when IDs is nil
+
+	bound atomic.Int32
+	wg    sync.WaitGroup
 
 	mu      sync.Mutex
 	slots   []*fourd.Process // index number-1; nil for a free slot
@@ -50,8 +71,38 @@ func NewProcessTable() *ProcessTable {
 	return &ProcessTable{Now: time.Now, MaxBoundThreads: DefaultMaxBoundThreads, byID: make(map[int64]*fourd.Process)}
 }
 
+// nextID returns the next process ID, reserving a new block when the
+// current one is used up.
+func (t *ProcessTable) nextID() (int64, error) {
+	t.idMu.Lock()
+	defer t.idMu.Unlock()
+	if t.idNext >= t.idEnd {
+		src := t.IDs
+		if src == nil {
+			src = &t.ownIDs
+		}
+		n := t.IDBlock
+		if n < 1 {
+			n = DefaultIDBlock
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), idReserveTimeout)
+		first, err := src.ReserveIDs(ctx, n)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("reserve process IDs: %w", err)
+		}
+		t.idNext, t.idEnd = first, first+int64(n)
+	}
+	id := t.idNext
+	t.idNext++
+	return id, nil
+}
+
 func (t *ProcessTable) register(spec fourd.ProcessSpec) (*fourd.Process, error) {
-	id := t.nextID.Add(1)
+	id, err := t.nextID()
+	if err != nil {
+		return nil, err
+	}
 	created := t.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -20,18 +20,22 @@ func TestProcessTable(t *testing.T) {
 	})
 }
 
-// TestProcessIDs checks the single-node ID scheme: IDs count from 1 and
-// are never reused while numbers are.
+// TestProcessIDs checks the single-node ID scheme: IDs follow one another
+// from the clock floor and are never reused while numbers are.
 func TestProcessIDs(t *testing.T) {
+	floor := fourd.ProcessIDFloor(time.Now())
 	tab := MustOpenTable(t)
 	var ps []*fourd.Process
 	for range 3 {
 		ps = append(ps, mustTrack(t, tab, fourd.ProcessSpec{}))
 	}
+	if ps[0].ID() < floor {
+		t.Fatalf("first ID %d below the clock floor %d", ps[0].ID(), floor)
+	}
 	ps[1].End(nil)
 	a := mustTrack(t, tab, fourd.ProcessSpec{})
-	if a.Number() != 2 || a.ID() != 4 {
-		t.Fatalf("number %d ID %d, want 2 and 4", a.Number(), a.ID())
+	if a.Number() != 2 || a.ID() != ps[0].ID()+3 {
+		t.Fatalf("number %d ID %d, want 2 and %d", a.Number(), a.ID(), ps[0].ID()+3)
 	}
 	for _, p := range []*fourd.Process{ps[0], ps[2], a} {
 		p.End(nil)

@@ -40,7 +40,7 @@ func (h *Handler) getActivity(w http.ResponseWriter, r *http.Request) error {
 	if match != nil && opts == fourd.ProcessesOnly {
 		fetch = fourd.ProcessesAndSessions // the user and idle time of a process are its session's
 	}
-	a, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, sessionID, fetch)
+	a, err := fourd.ProcessActivity(r.Context(), h.Registry, h.Sessions, sessionID, fetch)
 	if err != nil {
 		return err
 	}
@@ -89,12 +89,12 @@ func readMatch(q url.Values, opts fourd.ActivityOptions) (*activityfilter.Filter
 // dropped again.
 func applyMatch(a *fourd.Activity, f *activityfilter.Filter, opts fourd.ActivityOptions, now time.Time) {
 	if opts == fourd.SessionsOnly {
-		a.Keep(nil, func(s *fourd.SessionInfo) bool { return f.MatchSession(s, hostname, now) })
+		a.Keep(nil, func(s *fourd.SessionInfo) bool { return f.MatchSession(s, s.Node, now) })
 		return
 	}
 	used := map[string]bool{}
 	keepProcess := func(p *fourd.ProcessInfo) bool {
-		if !f.MatchProcess(p, hostname, now) {
+		if !f.MatchProcess(p, p.Node, now) {
 			return false
 		}
 		used[p.SessionID] = true

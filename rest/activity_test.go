@@ -74,7 +74,7 @@ func getActivity(t *testing.T, c *http.Client, base, query string) (int, []byte)
 }
 
 var (
-	processKeys        = []string{"ID", "cpuTime", "cpuUsage", "creationDateTime", "name", "number", "preemptive", "sessionID", "state", "systemID", "type", "visible"}
+	processKeys        = []string{"ID", "cpuTime", "cpuUsage", "creationDateTime", "name", "node", "number", "preemptive", "sessionID", "state", "systemID", "type", "visible"}
 	requestProcessKeys = slices.Sorted(slices.Values(append(slices.Clone(processKeys), "url", "session")))
 )
 

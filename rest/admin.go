@@ -194,7 +194,7 @@ func (h *Handler) abortMatching(w http.ResponseWriter, r *http.Request, a AdminA
 	if f == nil {
 		return badParam("$match: give a filter; an empty one would abort every process")
 	}
-	act, err := fourd.ProcessActivity(r.Context(), h.Processes, h.Sessions, "", fourd.ProcessesAndSessions)
+	act, err := fourd.ProcessActivity(r.Context(), h.Registry, h.Sessions, "", fourd.ProcessesAndSessions)
 	if err != nil {
 		return err
 	}
@@ -203,15 +203,13 @@ func (h *Handler) abortMatching(w http.ResponseWriter, r *http.Request, a AdminA
 	aborted := []int64{}
 	for i := range act.Processes {
 		p := &act.Processes[i]
-		if self != nil && p.ID == self.ID() || !f.MatchProcess(p, hostname, now) {
-			continue
-		}
-		if live := h.Processes.ProcessByID(p.ID); live == nil || !live.Abortable() {
+		if self != nil && p.ID == self.ID() || !f.MatchProcess(p, p.Node, now) {
 			continue
 		}
 		if err := a.AbortProcessByID(p.ID); err != nil {
-			if fourd.ErrorCode(err) == fourd.ENOTFOUND {
-				continue // it ended meanwhile
+			switch fourd.ErrorCode(err) {
+			case fourd.ENOTFOUND, fourd.EINVALID:
+				continue // it ended meanwhile, or is a permanent internal process
 			}
 			return err
 		}

@@ -107,6 +107,7 @@ func snapshotLoop(b *testing.B, procs *inmem.ProcessTable, sessions *inmem.Sessi
 		}
 		live = append(live, p)
 	}
+	reg := inmem.NewProcessRegistry("n1", procs)
 	done := make(chan struct{})
 	finished := make(chan int)
 	go func() {
@@ -118,7 +119,7 @@ func snapshotLoop(b *testing.B, procs *inmem.ProcessTable, sessions *inmem.Sessi
 				return
 			default:
 			}
-			a, err := fourd.ProcessActivity(ctx, procs, sessions, "", fourd.ProcessesAndSessions)
+			a, err := fourd.ProcessActivity(ctx, reg, sessions, "", fourd.ProcessesAndSessions)
 			if err != nil {
 				b.Error(err)
 			}

@@ -71,7 +71,7 @@ func TestCancelledRequest(t *testing.T) {
 		t.Cleanup(func() { _ = procs.Close(context.Background()) })
 		data := &blockingData{model: model, started: make(chan struct{}, 1)}
 		log := &errorLog{}
-		h := &rest.Handler{Processes: procs, Sessions: inmem.NewSessionStore(), Data: data,
+		h := &rest.Handler{Processes: procs, Registry: inmem.NewProcessRegistry("n1", procs), Sessions: inmem.NewSessionStore(), Data: data,
 			EntitySets: inmem.NewEntitySetStore(1 << 20), Logger: slog.New(log)}
 		h.Init()
 		srv := httptest.NewServer(h)

@@ -19,8 +19,12 @@ import (
 // Set the exported fields, then call Init (NewHandler does both). A Handler
 // is safe for concurrent use.
 type Handler struct {
-	Processes fourd.ProcessTable // required
-	Sessions  fourd.SessionStore // required
+	Processes fourd.ProcessTable // required: this node's processes, where requests run
+	// Registry is the cluster's processes (a single node's with inmem):
+	// $activity lists them, the admin actions reach them, and new sessions
+	// are marked with its node name. Required.
+	Registry fourd.ProcessRegistry
+	Sessions fourd.SessionStore // required
 	// Data serves the dataclass resources; without it they answer 404.
 	Data fourd.Datastore
 	// EntitySets keeps entity sets; required with Data.

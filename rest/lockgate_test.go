@@ -50,7 +50,7 @@ func TestLockGate(t *testing.T) {
 	store := &blockingStore{Datastore: db, armed: make(chan struct{}), entered: make(chan struct{}, 1), release: make(chan struct{})}
 	procs := inmem.NewProcessTable()
 	t.Cleanup(func() { _ = procs.Close(context.Background()) })
-	h := &Handler{Processes: procs, Sessions: inmem.NewSessionStore(), Data: store, EntitySets: inmem.NewEntitySetStore(1 << 20),
+	h := &Handler{Processes: procs, Registry: inmem.NewProcessRegistry("n1", procs), Sessions: inmem.NewSessionStore(), Data: store, EntitySets: inmem.NewEntitySetStore(1 << 20),
 		Locks: inmem.NewLockTable(), Logger: slog.New(slog.DiscardHandler)}
 	h.Init()
 	srv := httptest.NewServer(h)

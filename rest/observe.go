@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -123,16 +122,6 @@ func (w *observedWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *observedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// hostname is the node name of the request log: the host name for now,
-// the cluster node's name once there are several.
-var hostname = func() string {
-	h, err := os.Hostname()
-	if err != nil {
-		return "localhost"
-	}
-	return h
-}()
-
 // withObserve is the outermost layer: once a request has been answered it
 // tells the Observer and, unless LogRequests is false, writes one
 // structured log line at Info: method, path, status, bytes, duration,
@@ -178,7 +167,7 @@ func (h *Handler) withObserve(next http.Handler) http.Handler {
 			slog.String("session", sessionID),
 			slog.String("user", user),
 			slog.Int64("process", procID),
-			slog.String("node", hostname),
+			slog.String("node", h.Registry.Node()),
 		)
 	})
 }

@@ -55,7 +55,7 @@ func TestRequestPhase(t *testing.T) {
 	procs := inmem.NewProcessTable()
 	t.Cleanup(func() { _ = procs.Close(context.Background()) })
 	data := &stepData{model: model, at: make(chan string), release: make(chan struct{})}
-	h := &rest.Handler{Processes: procs, Sessions: inmem.NewSessionStore(), Data: data,
+	h := &rest.Handler{Processes: procs, Registry: inmem.NewProcessRegistry("n1", procs), Sessions: inmem.NewSessionStore(), Data: data,
 		EntitySets: inmem.NewEntitySetStore(1 << 20), Logger: slog.New(slog.DiscardHandler)}
 	h.Init()
 	srv := httptest.NewServer(h)

@@ -62,6 +62,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 	s := fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
 	s.IPAddress = clientIP(r)
 	s.UserAgent = r.UserAgent()
+	s.Node = h.Registry.Node()
 	if isLogin(r) {
 		// A login never needs a guest slot: the session is stored only
 		// once the login succeeds (h.login), counted as a logged-in one.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -49,11 +50,11 @@ func (s *Server) KillWorker(name string) error {
 	return s.Workers.Kill(name)
 }
 
-// controllable returns the process with that number if it may be aborted,
-// paused or delayed.
-func (s *Server) controllable(p *fourd.Process, what string, ref any) (*fourd.Process, error) {
+// controllable returns the process of this node with that number if it
+// may be aborted, paused or delayed.
+func (s *Server) controllable(p *fourd.Process, what string, number int) (*fourd.Process, error) {
 	if p == nil {
-		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownProcess, "no process %v", ref)
+		return nil, fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownProcess, "no process %d", number)
 	}
 	if !p.Abortable() {
 		return nil, fourd.Errorf(fourd.EINVALID, fourd.ErrCodeBadParameter,
@@ -94,47 +95,37 @@ func (s *Server) ResumeProcess(number int) error {
 	return nil
 }
 
-// PauseProcessByID is PauseProcess for the process with that unique ID:
-// unlike a number, an ID is never reused, so it cannot hit a process that
-// started after the caller looked.
+// PauseProcessByID is PauseProcess for the process with that unique ID,
+// on whichever node of the cluster runs it (Registry): unlike a number, an
+// ID is never reused, so it cannot hit a process that started after the
+// caller looked.
 func (s *Server) PauseProcessByID(id int64) error {
-	p, err := s.controllable(s.Processes.ProcessByID(id), "paused", "with ID "+itoa(id))
-	if err != nil {
-		return err
-	}
-	p.Pause()
-	return nil
+	return s.Registry.Control(context.Background(), id, fourd.ProcessPause)
 }
 
-// ResumeProcessByID is ResumeProcess for the process with that unique ID.
+// ResumeProcessByID is ResumeProcess for the process with that unique ID,
+// on whichever node runs it.
 func (s *Server) ResumeProcessByID(id int64) error {
-	p, err := s.controllable(s.Processes.ProcessByID(id), "resumed", "with ID "+itoa(id))
-	if err != nil {
-		return err
-	}
-	p.Resume()
-	return nil
+	return s.Registry.Control(context.Background(), id, fourd.ProcessResume)
 }
 
 // AbortProcessByID aborts the process with that unique ID (4D's ABORT
-// PROCESS BY ID): its context is cancelled, so the work under it stops, and
-// it ends with state Aborted. It does not wait; <-p.Ended() does.
+// PROCESS BY ID), on whichever node of the cluster runs it: its context is
+// cancelled, so the work under it stops, and it ends with state Aborted.
+// It does not wait; <-p.Ended() does. A node that does not answer within
+// the registry's bounded wait makes it fail with EUNAVAILABLE.
 func (s *Server) AbortProcessByID(id int64) error {
-	p, err := s.controllable(s.Processes.ProcessByID(id), "aborted", "with ID "+itoa(id))
-	if err != nil {
-		return err
-	}
-	p.Abort(fourd.ErrAborted)
-	return nil
+	return s.Registry.Control(context.Background(), id, fourd.ProcessAbort)
 }
 
-// ProcessInfo returns 4D's Process info object for a process number, or nil
-// for a number that is not a live process.
+// ProcessInfo returns 4D's Process info object for a process number of
+// this node, or nil for a number that is not a live process.
 func (s *Server) ProcessInfo(number int) *fourd.ProcessInfo {
 	p := s.Processes.Process(number)
 	if p == nil {
 		return nil
 	}
 	info := p.Info()
+	info.Node = s.Node
 	return &info
 }

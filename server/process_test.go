@@ -70,6 +70,7 @@ func TestNewProcess(t *testing.T) {
 				SystemID:         got.SystemID,
 				CPUUsage:         got.CPUUsage,
 				CPUTime:          got.CPUTime,
+				Node:             srv.Node,
 			}
 			if *got != want {
 				t.Errorf("ProcessInfo(%d) =\n%+v\nwant\n%+v", p.Number(), *got, want)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,11 @@ type Server struct {
 	DataDir string
 	// AppName names the session cookie 4DSID_<AppName>.
 	AppName string
+	// Node names this server among the nodes of a cluster (fourd serve
+	// --node): every process and session of Process activity carries it.
+	// New sets the host name (see DefaultNode); fourd.CheckNodeName says
+	// what is allowed.
+	Node string
 	// IdleTimeout is the idle lifetime of REST sessions.
 	IdleTimeout time.Duration
 	// SweepInterval is how often the timer process looks for expired sessions.
@@ -86,7 +92,12 @@ type Server struct {
 	// The stores, each a root interface. Open makes in memory (inmem)
 	// those left nil, with the clock Now (store.go is the one place that
 	// chooses backends); a caller may set its own before Open.
-	Processes  fourd.ProcessTable
+	Processes fourd.ProcessTable
+	// Registry is the cluster's processes: Process activity, the admin
+	// actions and the process IDs go through it. Open makes the single
+	// node's (inmem) when nil and makes an in-memory Processes take its IDs
+	// from it.
+	Registry   fourd.ProcessRegistry
 	Sessions   fourd.SessionStore
 	EntitySets fourd.EntitySetStore
 	// Workers are the workers of CALL WORKER; made by Open for the
@@ -201,6 +212,7 @@ func New() *Server {
 	return &Server{
 		Addr:            DefaultAddr,
 		AppName:         DefaultAppName,
+		Node:            DefaultNode(),
 		IdleTimeout:     fourd.DefaultIdleTimeout,
 		SweepInterval:   DefaultSweepInterval,
 		SampleInterval:  DefaultSampleInterval,
@@ -223,6 +235,12 @@ var appNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 func (s *Server) validate() error {
 	if !appNamePattern.MatchString(s.AppName) {
 		return fmt.Errorf("app name %q: use 1 to 64 letters, digits, '_', '.' or '-' (it names the cookie 4DSID_<app-name>)", s.AppName)
+	}
+	if err := fourd.CheckNodeName(s.Node); err != nil {
+		return err
+	}
+	if s.Registry != nil && s.Registry.Node() != s.Node {
+		return fmt.Errorf("node name %q: the process registry is node %q's", s.Node, s.Registry.Node())
 	}
 	if s.DataDir == "" {
 		return errors.New("data directory: not set")
@@ -321,6 +339,7 @@ func (s *Server) Open() (err error) {
 	}
 
 	s.storedProcedure = newStoredProcedureSession(s.Now())
+	s.storedProcedure.Node = s.Node
 	if err := s.Sessions.Create(context.Background(), s.storedProcedure); err != nil {
 		return fmt.Errorf("stored-procedure session: %w", err)
 	}
@@ -356,6 +375,7 @@ func (s *Server) Open() (err error) {
 
 	s.handler = &rest.Handler{
 		Processes:            s.Processes,
+		Registry:             s.Registry,
 		Sessions:             s.Sessions,
 		Data:                 s.Data,
 		EntitySets:           s.EntitySets,
@@ -407,7 +427,7 @@ func (s *Server) Open() (err error) {
 	}
 	s.opened = true
 	s.ready.Store(true)
-	s.Logger.Info("fourd serving", "url", s.URL(), "admin", s.AdminURL(), "data", s.DataDir, "app", s.AppName)
+	s.Logger.Info("fourd serving", "url", s.URL(), "admin", s.AdminURL(), "data", s.DataDir, "app", s.AppName, "node", s.Node)
 	return nil
 }
 
@@ -516,6 +536,22 @@ func newStoredProcedureSession(now time.Time) fourd.Session {
 	sp.HostType = hostType()
 	sp.IPAddress = "localhost"
 	return sp
+}
+
+// DefaultNode returns the default node name: the host name, or its first
+// label when the whole name is not a valid node name (too long), or
+// "fourd" when neither is.
+func DefaultNode() string {
+	host, err := os.Hostname()
+	if err != nil {
+		return "fourd"
+	}
+	for _, name := range []string{host, strings.Split(host, ".")[0]} {
+		if fourd.CheckNodeName(name) == nil {
+			return name
+		}
+	}
+	return "fourd"
 }
 
 // hostType names the server's OS as 4D does ("mac", "windows"), and by its

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/inmem"
 	"github.com/fourd/fourd/internal/servertest"
 	"github.com/fourd/fourd/server"
 )
@@ -111,6 +112,55 @@ func TestOpen_StoredProcedureSession(t *testing.T) {
 	}
 	if got := srv.SessionInfo(sp.ID); got == nil || !reflect.DeepEqual(*got, *info) {
 		t.Errorf("SessionInfo = %+v, want %+v", got, info)
+	}
+}
+
+// TestOpen_Node checks the node name: every process and session of
+// Process activity carries it, and a bad one, or a registry of another
+// node, is refused at Open.
+func TestOpen_Node(t *testing.T) {
+	t.Run("OKOnProcessesAndSessions", func(t *testing.T) {
+		srv := MustOpenServer(t, func(s *server.Server) { s.Node = "db-7" })
+		a, err := srv.ProcessActivity(context.Background(), "", fourd.ProcessesAndSessions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Processes) == 0 || len(a.Sessions) == 0 {
+			t.Fatalf("activity %+v", a)
+		}
+		for _, p := range a.Processes {
+			if p.Node != "db-7" {
+				t.Errorf("process %q on node %q, want db-7", p.Name, p.Node)
+			}
+		}
+		for _, s := range a.Sessions {
+			if s.Node != "db-7" {
+				t.Errorf("session %s of node %q, want db-7", s.ID, s.Node)
+			}
+		}
+	})
+	t.Run("OKDefaultIsTheHostName", func(t *testing.T) {
+		if n := server.New().Node; n != server.DefaultNode() || fourd.CheckNodeName(n) != nil {
+			t.Errorf("default node %q (DefaultNode %q)", n, server.DefaultNode())
+		}
+	})
+	for name, set := range map[string]func(*server.Server){
+		"ErrBadName":   func(s *server.Server) { s.Node = "a/b" },
+		"ErrEmptyName": func(s *server.Server) { s.Node = "" },
+		"ErrRegistryOfAnother": func(s *server.Server) {
+			s.Node = "a"
+			s.Registry = inmem.NewProcessRegistry("b", inmem.NewProcessTable())
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := server.New()
+			srv.Addr, srv.DataDir, srv.Logger = "127.0.0.1:0", t.TempDir(), slog.New(slog.DiscardHandler)
+			set(srv)
+			if err := srv.Open(); err == nil {
+				srv.Close()
+				t.Fatal("Open accepted it")
+			}
+		})
 	}
 }
 

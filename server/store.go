@@ -189,8 +189,9 @@ func (s *Server) sharedBackendOf() (b sharedBackend, ok bool, err error) {
 }
 
 // openStores makes the stores that were not set before Open: with Shared,
-// those its backend shares (sessions, entity sets, login limits) from there; the
-// others, and all of them without Shared, of one node in memory. A store
+// those its backend shares (sessions, entity sets, login limits) from there;
+// the others (the process table and its registry, workers, locks), and
+// all of them without Shared, of one node in memory. A store
 // set by the caller is used as it is, with its own clock.
 func (s *Server) openStores() error {
 	if b, ok, err := s.sharedBackendOf(); err != nil {
@@ -218,6 +219,12 @@ func (s *Server) openStores() error {
 		t := inmem.NewProcessTable()
 		t.Now = s.Now
 		s.Processes = t
+	}
+	if s.Registry == nil {
+		s.Registry = inmem.NewProcessRegistry(s.Node, s.Processes)
+	}
+	if t, ok := s.Processes.(*inmem.ProcessTable); ok && t.IDs == nil {
+		t.IDs = s.Registry
 	}
 	if s.Sessions == nil {
 		st := inmem.NewSessionStore()

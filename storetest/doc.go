@@ -8,6 +8,8 @@
 //	TestProcessTable    fourd.ProcessTable (inmem)
 //	TestEntitySetStore  fourd.EntitySetStore (inmem, redis)
 //	TestLoginLimiter    fourd.LoginLimiter (inmem, redis)
+//	TestProcessRegistry fourd.ProcessRegistry on one node (inmem, redis)
+//	TestProcessRegistryCluster  the same with several nodes (redis)
 //
 // A backend's test file is a few lines: it calls a suite with a function
 // that opens a fresh, empty store and closes it when the test ends:

@@ -183,6 +183,9 @@ function render() {
   if (!a) return;
   const mine = a.processes.find((p) => p.url === "/rest/$activity" || (p.url || "").startsWith("/rest/$activity?"));
   if (mine && mine.session) $("#whoami").textContent = "Logged in as " + (mine.session.userName || "guest");
+  const missing = a.unansweredNodes || [];
+  $("#unanswered").hidden = missing.length === 0;
+  $("#unanswered").textContent = missing.length ? "Not answering in time, their processes are missing: " + missing.join(", ") : "";
   switch (state.page) {
     case "monitor": return renderMonitor();
     case "processes": return renderProcesses();
@@ -241,6 +244,7 @@ function procValue(p, key, now) {
   switch (key) {
     case "user": return p.session ? p.session.userName || "" : "";
     case "age": return now - Date.parse(p.creationDateTime);
+    case "node": return p.node || "";
     default: return p[key];
   }
 }
@@ -275,7 +279,7 @@ function renderProcesses() {
           : el("button", { type: "button", id: "pause-" + p.ID, onclick: () => act("Pause process " + p.ID + "?", "POST", "/rest/$process/pause", ref) }, "Pause"));
     }
     return el("tr", { "data-id": p.ID },
-      el("td", {}, p.ID), el("td", { title: p.url || "" }, p.name + (p.phase ? " [" + p.phase + (p.rowsDone !== undefined ? " " + p.rowsDone + " rows" : "") + "]" : "")), el("td", {}, p.type),
+      el("td", {}, p.ID), el("td", {}, p.node || ""), el("td", { title: p.url || "" }, p.name + (p.phase ? " [" + p.phase + (p.rowsDone !== undefined ? " " + p.rowsDone + " rows" : "") + "]" : "")), el("td", {}, p.type),
       el("td", {}, STATES[p.state] || p.state), el("td", {}, procValue(p, "user", now)),
       el("td", {}, (p.cpuUsage * 100).toFixed(1) + " %"), el("td", {}, (p.cpuTime || 0).toFixed(3) + " s"),
       el("td", {}, duration(procValue(p, "age", now))), actions);
@@ -304,7 +308,7 @@ function keepFocus(body, rows) {
 
 function renderSessions() {
   keepFocus($("#sessions tbody"), state.activity.sessions.map((s) => el("tr", { "data-id": s.ID },
-    el("td", {}, s.ID), el("td", {}, s.type), el("td", {}, s.userName || ""), el("td", {}, s.IPAddress || ""),
+    el("td", {}, s.ID), el("td", {}, s.node || ""), el("td", {}, s.type), el("td", {}, s.userName || ""), el("td", {}, s.IPAddress || ""),
     el("td", {}, s.lastActivity || ""),
     el("td", { class: "actions" }, s.type === "storedProcedure" ? "" :
       el("button", { type: "button", id: "drop-" + s.ID, onclick: () => act("Drop session " + s.ID + " (" + (s.userName || "guest") + ")? Its processes are aborted and its entity sets released.", "POST", "/rest/$session/drop", { sessionID: s.ID }) }, "Drop")))));

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -94,10 +95,12 @@ const (
 )
 
 // renderActivity writes the activity as two aligned tables, processes by
-// number and sessions oldest first. A process is named first by its unique
-// ID, which every command that acts on a process takes (fourd kill, pause,
-// resume). Running time is counted up to now. self, the command's own
-// session, is marked.
+// node (in the order the server gave, its own first) and number, sessions
+// oldest first. A process is named first by its unique ID, which every
+// command that acts on a process takes (fourd kill, pause, resume): a
+// number is unique on one node only. Running time is counted up to now.
+// self, the command's own session, is marked. Nodes that did not answer
+// are named under the tables: their processes are missing.
 func renderActivity(w io.Writer, a *fourd.Activity, now time.Time, self string) error {
 	marked := false
 	mark := func(id, label string) string {
@@ -110,12 +113,12 @@ func renderActivity(w io.Writer, a *fourd.Activity, now time.Time, self string) 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if a.Processes != nil {
 		procs := append([]fourd.ProcessInfo(nil), a.Processes...)
-		sort.Slice(procs, func(i, j int) bool { return procs[i].Number < procs[j].Number })
+		sortProcesses(procs)
 		fmt.Fprintf(tw, "PROCESSES (%d)\n", len(procs))
-		fmt.Fprintln(tw, "ID\tNUM\tTYPE\tNAME\tSTATE\tSESSION USER\tRUNNING\tCPU TIME\tCPU")
+		fmt.Fprintln(tw, "ID\tNODE\tNUM\tTYPE\tNAME\tSTATE\tSESSION USER\tRUNNING\tCPU TIME\tCPU")
 		for _, p := range procs {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				p.ID, p.Number, p.Type, orDash(p.Name), p.State, mark(p.SessionID, sessionUser(p, a)),
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				p.ID, orDash(p.Node), p.Number, p.Type, orDash(p.Name), p.State, mark(p.SessionID, sessionUser(p, a)),
 				formatDuration(now.Sub(p.CreationDateTime)), formatSeconds(p.CPUTime), formatPercent(p.CPUUsage))
 		}
 	}
@@ -126,10 +129,10 @@ func renderActivity(w io.Writer, a *fourd.Activity, now time.Time, self string) 
 		sessions := append([]fourd.SessionInfo(nil), a.Sessions...)
 		sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].CreationDateTime.Before(sessions[j].CreationDateTime) })
 		fmt.Fprintf(tw, "SESSIONS (%d)\n", len(sessions))
-		fmt.Fprintln(tw, "ID\tTYPE\tUSER\tIP ADDRESS\tAGE\tIDLE\tEXPIRES IN\tPROCESSES")
+		fmt.Fprintln(tw, "ID\tNODE\tTYPE\tUSER\tIP ADDRESS\tAGE\tIDLE\tEXPIRES IN\tPROCESSES")
 		for _, s := range sessions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				s.ID, s.Type, mark(s.ID, userLabel(s)), orDash(s.IPAddress),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				s.ID, orDash(s.Node), s.Type, mark(s.ID, userLabel(s)), orDash(s.IPAddress),
 				formatDuration(now.Sub(s.CreationDateTime)), formatDuration(now.Sub(s.LastActivity)),
 				expiresIn(s, now), processCount(a, s.ID))
 		}
@@ -137,7 +140,27 @@ func renderActivity(w io.Writer, a *fourd.Activity, now time.Time, self string) 
 	if marked {
 		fmt.Fprintf(tw, "\n%s\n", ownNote)
 	}
+	if len(a.UnansweredNodes) > 0 {
+		fmt.Fprintf(tw, "\nnot answering in time, their processes missing: %s\n", strings.Join(a.UnansweredNodes, ", "))
+	}
 	return tw.Flush()
+}
+
+// sortProcesses orders processes by node, in the order the nodes first
+// appear (the answering node first), then by number.
+func sortProcesses(procs []fourd.ProcessInfo) {
+	rank := map[string]int{}
+	for _, p := range procs {
+		if _, ok := rank[p.Node]; !ok {
+			rank[p.Node] = len(rank)
+		}
+	}
+	sort.SliceStable(procs, func(i, j int) bool {
+		if ri, rj := rank[procs[i].Node], rank[procs[j].Node]; ri != rj {
+			return ri < rj
+		}
+		return procs[i].Number < procs[j].Number
+	})
 }
 
 func sessionUser(p fourd.ProcessInfo, a *fourd.Activity) string {

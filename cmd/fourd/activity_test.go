@@ -59,6 +59,12 @@ func fixedActivity(now time.Time) *fourd.Activity {
 			State: fourd.StateWaitingForInputOutput, CreationDateTime: now.Add(-1500 * time.Millisecond), Preemptive: true, SystemID: "4243",
 			CPUTime: 0.002, URL: "/rest/$info"},
 	}
+	for i := range processes {
+		processes[i].Node = "db1"
+	}
+	for i := range sessions {
+		sessions[i].Node = "db1"
+	}
 	return &fourd.Activity{Processes: processes, Sessions: sessions}
 }
 
@@ -84,6 +90,20 @@ func TestRenderActivity(t *testing.T) {
 		{"OKSessionsOnly", "activity_sessions.golden", func() *fourd.Activity {
 			a := fixedActivity(now)
 			a.Processes = nil
+			return a
+		}},
+		{"OKClusterWithUnansweredNode", "activity_cluster.golden", func() *fourd.Activity {
+			a := fixedActivity(now)
+			a.Sessions = nil
+			// Node db2's processes, listed after the answering node's.
+			a.Processes = append(a.Processes,
+				fourd.ProcessInfo{Number: 1, Name: "Main process", ID: 31000000000002, Type: fourd.TypeMainProcess,
+					State: fourd.StateWaitingForInternalFlag, CreationDateTime: now.Add(-time.Hour), Preemptive: true, Node: "db2"},
+				fourd.ProcessInfo{Number: 5, Name: "GET /rest/Employee", SessionID: "9A1B2C3D4E5F60718293A4B5C6D7E8F9", ID: 31000000000007,
+					Visible: true, Type: fourd.TypeWebServerProcess, State: fourd.StateExecuting, CreationDateTime: now.Add(-2 * time.Second),
+					Preemptive: true, CPUTime: 0.5, CPUUsage: 0.25, Node: "db2"})
+			a.Sessions = fixedActivity(now).Sessions
+			a.UnansweredNodes = []string{"db3"}
 			return a
 		}},
 		{"OKEmpty", "activity_empty.golden", func() *fourd.Activity {
@@ -197,7 +217,7 @@ func TestActivity(t *testing.T) {
 				t.Errorf("line %d = %q, want %q", i, lines[i], w)
 			}
 		}
-		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"ID", "NUM", "TYPE", "NAME", "STATE", "SESSION", "USER", "RUNNING", "CPU", "TIME", "CPU"}) {
+		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"ID", "NODE", "NUM", "TYPE", "NAME", "STATE", "SESSION", "USER", "RUNNING", "CPU", "TIME", "CPU"}) {
 			t.Errorf("process header %q", lines[1])
 		}
 	})

@@ -117,6 +117,13 @@ func TestServe(t *testing.T) {
 			t.Errorf("serve --app-name 'my app': %v; want a configuration error (exit 1)", err)
 		}
 	})
+	t.Run("ErrBadNode", func(t *testing.T) {
+		_, _, err := runCmd(t, "serve", "--node", "db 1", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, `--node: node name "db 1": character ' ' at 3`) {
+			t.Errorf("serve --node 'db 1': %v; want exit 2 naming the character", err)
+		}
+	})
 	t.Run("OKServeThenStop", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

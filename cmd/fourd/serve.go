@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	data := fs.String("data", env("FOURD_DATA", "./fourd-data"), "data directory, created if missing (env FOURD_DATA)")
 	datastore := fs.String("datastore", env("FOURD_DATASTORE", ""), "URL of the datastore: sqlite:///path/file.sqlite or postgres://user@host:5432/database; empty for data.sqlite in the data directory (env FOURD_DATASTORE; schemes: "+strings.Join(server.DatastoreSchemes(), ", ")+")")
 	shared := fs.String("shared", env("FOURD_SHARED", ""), "URL of the state the nodes of a cluster share: redis://host:port/db[?prefix=name] keeps sessions, entity sets and login limits in Redis; empty for a single node (env FOURD_SHARED)")
+	node := fs.String("node", env("FOURD_NODE", server.DefaultNode()), "this node's name among the nodes of a cluster, shown with its processes and sessions: 1 to 64 letters, digits, '.', '_' or '-' (env FOURD_NODE; default: the host name)")
 	appName := fs.String("app-name", env("FOURD_APP_NAME", server.DefaultAppName), "application name; the session cookie is 4DSID_<app-name> (env FOURD_APP_NAME)")
 	idle := fs.Duration("session-timeout", idleDefault, "idle lifetime of REST sessions, at least 1m (env FOURD_SESSION_TIMEOUT)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownDefault, "how long shutdown may take (env FOURD_SHUTDOWN_TIMEOUT)")
@@ -82,6 +83,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 
+	if err := fourd.CheckNodeName(*node); err != nil {
+		return &exitError{code: 2, msg: "--node: " + err.Error()}
+	}
 	companies, employees, err := parseDemoSize(*demoSize)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -131,6 +135,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv.Datastore = *datastore
 	srv.Shared = *shared
 	srv.AppName = *appName
+	srv.Node = *node
 	srv.IdleTimeout = *idle
 	srv.ShutdownTimeout = *shutdown
 	srv.Logger = logger

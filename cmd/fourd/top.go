@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -388,7 +389,21 @@ func (st *topState) frame(w, h int, now time.Time) string {
 	if st.session && cur != nil {
 		st.sessionPanel(line, cur, now, rows)
 	} else {
-		line(fmt.Sprintf("%7s %4s %-16s %-11s %5s %7s %-8s %s", "ID", "NUM", "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
+		// IDs are 14 to 16 digits (docs/decisions.md): the column takes
+		// the widest in view. A process's number, unique on its node only,
+		// is in the session panel; the node is shown when there are several.
+		idWidth, nodes := 2, map[string]bool{}
+		for i := range procs {
+			idWidth = max(idWidth, len(strconv.FormatInt(procs[i].ID, 10)))
+			nodes[procs[i].Node] = true
+		}
+		nodeCol := func(n string) string {
+			if len(nodes) < 2 {
+				return ""
+			}
+			return fmt.Sprintf("%-8.8s ", n)
+		}
+		line(fmt.Sprintf("%*s %s%-14s %-11s %5s %7s %-8s %s", idWidth, "ID", nodeCol("NODE"), "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
 		start := 0
 		for i := range procs {
 			if cur != nil && procs[i].ID == cur.ID && i >= rows {
@@ -405,7 +420,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 			if p.Session != nil {
 				user = userLabel(*p.Session)
 			}
-			row := fmt.Sprintf("%7d %4d %-16.16s %-11.11s %5.1f %7s %-8.8s %s", p.ID, p.Number, p.Type, p.State,
+			row := fmt.Sprintf("%*d %s%-14.14s %-11.11s %5.1f %7s %-8.8s %s", idWidth, p.ID, nodeCol(orDash(p.Node)), p.Type, p.State,
 				p.CPUUsage*100, formatDuration(now.Sub(p.CreationDateTime)), user, what)
 			if cur != nil && p.ID == cur.ID {
 				b.WriteString("\x1b[1m")
@@ -436,7 +451,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 
 // sessionPanel shows the selected process's session.
 func (st *topState) sessionPanel(line func(string, bool), p *fourd.ProcessInfo, now time.Time, rows int) {
-	line(fmt.Sprintf("process %d (number %d) %s — any key returns", p.ID, p.Number, p.Name), true)
+	line(fmt.Sprintf("process %d (node %s, number %d) %s — any key returns", p.ID, orDash(p.Node), p.Number, p.Name), true)
 	s := p.Session
 	if s == nil {
 		line("no session: an internal process", false)

@@ -42,7 +42,12 @@ var InternalProcesses = len(InternalTypes)
 // both ways.
 const DatastoreEnv = "FOURD_TEST_DATASTORE"
 
-// MustOpenServer opens a server on 127.0.0.1:0 with tb.TempDir() as its data
+// Node is the node name of the servers MustOpenServer opens (not the host
+// name, so that answers compared with golden files do not depend on the
+// machine).
+const Node = "n1"
+
+// MustOpenServer opens a server named Node on 127.0.0.1:0 with tb.TempDir() as its data
 // directory and a logger that discards, applies opts to it before Open, and
 // registers Close with tb.Cleanup. It fails the test if Open fails. With
 // FOURD_TEST_DATASTORE=postgres, a server whose options name no datastore
@@ -50,6 +55,7 @@ const DatastoreEnv = "FOURD_TEST_DATASTORE"
 func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server {
 	tb.Helper()
 	srv := server.New()
+	srv.Node = Node
 	srv.Addr = "127.0.0.1:0"
 	srv.DataDir = tb.TempDir()
 	srv.Logger = slog.New(slog.DiscardHandler)
