@@ -12,10 +12,26 @@ import (
 
 type sessionKey struct{}
 
-// RequestSession returns the session of the request being served.
+// RequestSession returns the session of the request being served: the
+// request's own copy, which shares nothing with the store.
 func RequestSession(r *http.Request) *fourd.Session {
 	s, _ := r.Context().Value(sessionKey{}).(*fourd.Session)
 	return s
+}
+
+// sessionContext is a request's context with its session: the copy lives
+// in the context value itself, so the request holds it with one allocation
+// (context.WithValue plus a copy on the heap would take two).
+type sessionContext struct {
+	context.Context
+	s fourd.Session
+}
+
+func (c *sessionContext) Value(key any) any {
+	if _, ok := key.(sessionKey); ok {
+		return &c.s
+	}
+	return c.Context.Value(key)
 }
 
 // withSession finds the request's session from its cookie, or creates a new
@@ -23,23 +39,25 @@ func RequestSession(r *http.Request) *fourd.Session {
 // lifetime starts again.
 func (h *Handler) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := h.session(w, r)
-		if err != nil {
+		ctx := &sessionContext{Context: r.Context()}
+		if err := h.session(w, r, &ctx.s); err != nil {
 			writeError(w, r, h.Logger, err)
 			return
 		}
 		if rec := recordOf(r.Context()); rec != nil {
-			rec.session = s
+			rec.session = &ctx.s
 		}
-		next.ServeHTTP(w, r.WithContext(contextWithSession(r, s)))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Session, error) {
+// session sets *out to the request's session (see withSession).
+func (h *Handler) session(w http.ResponseWriter, r *http.Request, out *fourd.Session) error {
 	ctx := r.Context()
 	now := h.Now()
 	if c, err := r.Cookie(h.CookieName()); err == nil && fourd.ValidID(c.Value) {
 		s, err := h.Sessions.Session(ctx, strings.ToUpper(c.Value))
+		*out = s
 		if err == nil && !h.AllowAddressChange && s.IPAddress != clientIP(r) {
 			// A cookie replayed from another address is not honoured (4D's
 			// sessionIPAddressValidation): the request gets a session of its own.
@@ -47,35 +65,36 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*fourd.Sessio
 			err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session from another address")
 		}
 		if err == nil {
-			if h.followUser(ctx, &s) {
+			if h.followUser(ctx, out) {
 				err = fourd.Errorf(fourd.ENOTFOUND, fourd.ErrCodeUnknownSession, "session ended")
 			} else if err = h.Sessions.Touch(ctx, s.ID, now); err == nil {
-				return &s, nil
+				return nil
 			}
 			// ENOTFOUND from Touch: the session ended meanwhile (a
 			// logout, a drop); the request goes on as a new guest.
 		}
 		if fourd.ErrorCode(err) != fourd.ENOTFOUND {
-			return nil, err
+			return err
 		}
 	}
-	s := fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
+	*out = fourd.NewSession(fourd.SessionREST, now, h.IdleTimeout)
+	s := out
 	s.IPAddress = clientIP(r)
 	s.UserAgent = r.UserAgent()
 	s.Node = h.Registry.Node()
 	if isLogin(r) {
 		// A login never needs a guest slot: the session is stored only
 		// once the login succeeds (h.login), counted as a logged-in one.
-		return &s, nil
+		return nil
 	}
 	if err := h.checkNewSession(ctx, s.IPAddress, true); err != nil {
-		return nil, err
+		return err
 	}
-	if err := h.Sessions.Create(ctx, s); err != nil {
-		return nil, err
+	if err := h.Sessions.Create(ctx, *s); err != nil {
+		return err
 	}
-	h.setCookie(w, r, &s)
-	return &s, nil
+	h.setCookie(w, r, s)
+	return nil
 }
 
 // isLogin reports whether r is a login request: $directory/login or
@@ -172,8 +191,4 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func contextWithSession(r *http.Request, s *fourd.Session) context.Context {
-	return context.WithValue(r.Context(), sessionKey{}, s)
 }
