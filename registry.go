@@ -66,12 +66,12 @@ const (
 
 // NodeInfo describes one node of the cluster.
 type NodeInfo struct {
-	Name          string    // the node name (fourd serve --node)
-	State         NodeState // up or late
-	Started       time.Time // when the node joined
-	LastHeartbeat time.Time // when it last said it was alive
-	Processes     int       // its live processes at that heartbeat: its load
-	Self          bool      // this is the node that answered
+	Name          string    `json:"name"`          // the node name (fourd serve --node)
+	State         NodeState `json:"state"`         // up or late
+	Started       time.Time `json:"started"`       // when the node joined
+	LastHeartbeat time.Time `json:"lastHeartbeat"` // when it last said it was alive
+	Processes     int       `json:"processes"`     // its live processes at that heartbeat: its load
+	Self          bool      `json:"self"`          // this is the node that answered
 }
 
 // ProcessAction is what ProcessRegistry.Control does to a process.

@@ -191,6 +191,7 @@ func (h *Handler) Init() {
 	h.Limits = &lim
 	h.route("/rest/$activity", http.MethodGet, h.getActivity)
 	h.route("/rest/$info", "GET,POST", h.adminOnly("$info", h.getInfo))
+	h.route("/rest/$cluster", http.MethodGet, h.adminOnly("$cluster", h.getCluster))
 	h.route("/rest/$catalog", http.MethodGet, h.getCatalog)
 	h.mux.Handle("/rest/$catalog/", h.adapt(h.getCatalogEntry))
 	h.route("/rest/$entityset/$release", http.MethodPost, h.postRelease)

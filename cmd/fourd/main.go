@@ -4,6 +4,7 @@
 //	fourd activity [--server URL] [--session ID] [--processes-only|--sessions-only] [--json]
 //	fourd info     [--server URL] [--json]
 //	fourd top      [--server URL] [--interval 1s] [--filter FILTER]
+//	fourd cluster  [--server URL] [--json]
 //	fourd index    [--server URL] [--user NAME [--password-stdin]] DataClass.attribute
 //	fourd flush    [--server URL] [--user NAME [--password-stdin]]
 //	fourd kill     [--server URL] [--user NAME [--password-stdin]] processID
@@ -85,6 +86,7 @@ Usage:
   fourd activity  show the processes and sessions of a running server (Process activity)
   fourd info      show the cache, entity sets, progress indicators and sessions ($info)
   fourd top       a live view of the processes: sort, filter, abort, pause, resume
+  fourd cluster   show the nodes of a running server's cluster: state, last heartbeat, load
   fourd index     build an index on a running server: fourd index Employee.lastName
   fourd flush     make a running server write its cache to disk
   fourd kill      abort a process of a running server by its unique ID: fourd kill 123456
@@ -133,6 +135,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runActivity(ctx, args[1:], stdout, stderr)
 	case "info":
 		return runInfo(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, args[1:], stdout, stderr)
 	case "top":
 		return runTop(ctx, args[1:], stdout, stderr)
 	case "index":
