@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,15 +28,16 @@ func openCluster(t *testing.T, n int, opts ...func(*server.Server)) []*server.Se
 	return openClusterOn(t, redistest.PrefixedURL(t), n, opts...)
 }
 
-// openClusterOn is openCluster on the Redis of URL shared.
+// openClusterOn is openCluster on the Redis of URL shared. The nodes are
+// named n1, n2, …: a cluster refuses a second node of a live node's name.
 func openClusterOn(t *testing.T, shared string, n int, opts ...func(*server.Server)) []*server.Server {
 	t.Helper()
 	db := "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "cluster.sqlite"))
 	var nodes []*server.Server
-	for range n {
+	for i := range n {
 		nodes = append(nodes, MustOpenServer(t, append([]func(*server.Server){
 			servertest.WithModel(t, storeTestModel),
-			func(s *server.Server) { s.Datastore, s.Shared = db, shared },
+			func(s *server.Server) { s.Datastore, s.Shared, s.Node = db, shared, "n"+strconv.Itoa(i+1) },
 		}, opts...)...))
 	}
 	return nodes

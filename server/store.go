@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -139,7 +140,10 @@ type sharedStores struct {
 	sessions   fourd.SessionStore
 	entitySets fourd.EntitySetStore
 	logins     fourd.LoginLimiter
-	close      func() error
+	// registry joins the cluster's process registry as the node named
+	// node whose processes are in table; close takes it out again.
+	registry func(node string, table fourd.ProcessTable) (reg fourd.ProcessRegistry, close func() error, err error)
+	close    func() error
 }
 
 // sharedBackends are the backends of the shared state, by URL scheme.
@@ -158,7 +162,17 @@ func openRedis(ctx context.Context, rawURL string, s *Server) (sharedStores, err
 	sessions.Now = s.Now
 	sets := redis.NewEntitySetStore(db, s.CacheSize)
 	sets.Now = s.Now
-	return sharedStores{sessions: sessions, entitySets: sets, logins: redis.NewLoginLimiter(db), close: db.Close}, nil
+	registry := func(node string, table fourd.ProcessTable) (fourd.ProcessRegistry, func() error, error) {
+		reg := redis.NewProcessRegistry(db, node, table)
+		reg.Logger = s.Logger
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := reg.Open(ctx); err != nil {
+			return nil, nil, err
+		}
+		return reg, reg.Close, nil
+	}
+	return sharedStores{sessions: sessions, entitySets: sets, logins: redis.NewLoginLimiter(db), registry: registry, close: db.Close}, nil
 }
 
 // sharedSchemes returns the URL schemes Shared accepts, sorted.
@@ -194,12 +208,14 @@ func (s *Server) sharedBackendOf() (b sharedBackend, ok bool, err error) {
 // all of them without Shared, of one node in memory. A store
 // set by the caller is used as it is, with its own clock.
 func (s *Server) openStores() error {
+	var shared sharedStores
 	if b, ok, err := s.sharedBackendOf(); err != nil {
 		return err
 	} else if ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		shared, err := b.open(ctx, s.Shared, s)
+		var err error
+		shared, err = b.open(ctx, s.Shared, s)
 		if err != nil {
 			return fmt.Errorf("shared state: %w", err)
 		}
@@ -219,6 +235,16 @@ func (s *Server) openStores() error {
 		t := inmem.NewProcessTable()
 		t.Now = s.Now
 		s.Processes = t
+	}
+	if s.Registry == nil && shared.registry != nil {
+		reg, closeReg, err := shared.registry(s.Node, s.Processes)
+		if err != nil {
+			s.closeStores()
+			return fmt.Errorf("shared state: %w", err)
+		}
+		s.Registry = reg
+		closeDB := s.closeShared
+		s.closeShared = func() error { return errors.Join(closeReg(), closeDB()) }
 	}
 	if s.Registry == nil {
 		s.Registry = inmem.NewProcessRegistry(s.Node, s.Processes)
