@@ -1,6 +1,8 @@
 // Package redis keeps the state that several fourd nodes share in Redis,
 // through go-redis: the sessions (SessionStore), the entity-set cache
-// (EntitySetStore) and the login limiter (LoginLimiter). A cluster's
+// (EntitySetStore), the login limiter (LoginLimiter) and the cluster's
+// process registry (ProcessRegistry: heartbeats, every node's processes,
+// actions routed to the owning node). A cluster's
 // nodes open the same Redis database (fourd serve --shared redis://…) and
 // any node then serves any session and any set.
 //

@@ -403,7 +403,7 @@ func (st *topState) frame(w, h int, now time.Time) string {
 			}
 			return fmt.Sprintf("%-8.8s ", n)
 		}
-		line(fmt.Sprintf("%*s %s%-14s %-11s %5s %7s %-8s %s", idWidth, "ID", nodeCol("NODE"), "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
+		line(fmt.Sprintf("  %*s %s%-12s %-11s %5s %7s %-8s %s", idWidth, "ID", nodeCol("NODE"), "TYPE", "STATE", "CPU%", "RUNNING", "USER", "NAME / PHASE"), true)
 		start := 0
 		for i := range procs {
 			if cur != nil && procs[i].ID == cur.ID && i >= rows {
@@ -420,14 +420,14 @@ func (st *topState) frame(w, h int, now time.Time) string {
 			if p.Session != nil {
 				user = userLabel(*p.Session)
 			}
-			row := fmt.Sprintf("%*d %s%-14.14s %-11.11s %5.1f %7s %-8.8s %s", idWidth, p.ID, nodeCol(orDash(p.Node)), p.Type, p.State,
+			row := fmt.Sprintf("%*d %s%-12.12s %-11.11s %5.1f %7s %-8.8s %s", idWidth, p.ID, nodeCol(orDash(p.Node)), p.Type, p.State,
 				p.CPUUsage*100, formatDuration(now.Sub(p.CreationDateTime)), user, what)
 			if cur != nil && p.ID == cur.ID {
 				b.WriteString("\x1b[1m")
-				line("›"+row[1:], false)
+				line("› "+row, false)
 				b.WriteString("\x1b[0m")
 			} else {
-				line(row, false)
+				line("  "+row, false)
 			}
 		}
 	}
