@@ -21,9 +21,9 @@ func TestPostgresCluster(t *testing.T) {
 	ctx := context.Background()
 	db, shared := pgtest.MustSchema(t), redistest.PrefixedURL(t)
 	var nodes []*server.Server
-	for range 2 {
+	for _, node := range []string{"a", "b"} { // a cluster refuses two nodes of one name
 		nodes = append(nodes, MustOpenServer(t, servertest.WithModel(t, storeTestModel),
-			func(s *server.Server) { s.Datastore, s.Shared = db, shared }))
+			func(s *server.Server) { s.Datastore, s.Shared, s.Node = db, shared, node }))
 	}
 	a, b := nodes[0], nodes[1]
 	saves := make([]fourd.EntitySave, 40)
