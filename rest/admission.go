@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fourd/fourd"
@@ -27,16 +26,7 @@ import (
 //     own, not others for it; a session with MaxQueuedPerSession requests
 //     waiting already gets 429;
 //   - a lookup by key (/rest/Employee(1), one entity) is not queued: it
-//     costs one row, and the reader MaxQueries leaves free serves it;
-//   - a selection that ran LongQuery or more, while lookups were served
-//     and other selections wait for its slot, leaves the slot resting
-//     for as long again (LongQueryShare 0.5: such selections take at most
-//     half of a slot's time, at most MaxRest at a time) before the next
-//     one starts. Its own answer is not delayed. On a machine with few
-//     cores the slots are most of the CPU: without the rest, expensive
-//     selections queued back to back keep a slot's core busy all the
-//     time, and lookups share what is left with everything else. With
-//     no lookups to serve, or nothing waiting, a slot never rests.
+//     costs one row, and the reader MaxQueries leaves free serves it.
 
 // Defaults of the admission limits.
 const (
@@ -44,12 +34,6 @@ const (
 	DefaultMaxQueries           = 3
 	DefaultMaxQueriesPerSession = 2
 	DefaultMaxQueuedPerSession  = 32
-	DefaultLongQueryShare       = 0.5
-
-	// LongQuery is how long a selection runs before it counts as long
-	// for LongQueryShare, and MaxRest the longest rest after one.
-	LongQuery = 20 * time.Millisecond
-	MaxRest   = time.Second
 )
 
 func errQueryTimeout(d time.Duration) *fourd.Error {
@@ -72,7 +56,6 @@ func (h *Handler) admit(r *http.Request, req *dataRequest, p *dataParams) (*http
 	}
 	r = r.WithContext(ctx)
 	if req.hasKey && len(req.attrs) == 0 && p.filter == nil {
-		h.queries.lookups.Add(1)
 		return r, cancel, nil // one entity: not queued
 	}
 	sessionID := ""
@@ -84,39 +67,13 @@ func (h *Handler) admit(r *http.Request, req *dataRequest, p *dataParams) (*http
 		cancel()
 		return nil, nil, err
 	}
-	start, lookups := time.Now(), h.queries.lookups.Load()
-	return r, func() {
-		cancel()
-		if rest := h.queries.rest(time.Since(start), h.queries.lookups.Load() != lookups); rest > 0 {
-			time.AfterFunc(rest, release)
-			return
-		}
-		release()
-	}, nil
-}
-
-// rest returns how long the slot of a selection that ran for ran rests
-// before it is released: see LongQueryShare. served says whether lookups
-// were served while it ran.
-func (q *queries) rest(ran time.Duration, served bool) time.Duration {
-	if q.share <= 0 || q.share >= 1 || ran < LongQuery || !served {
-		return 0
-	}
-	q.mu.Lock()
-	waiting := q.turn.Len() > 0
-	q.mu.Unlock()
-	if !waiting {
-		return 0
-	}
-	return min(time.Duration(float64(ran)*(1-q.share)/q.share), MaxRest)
+	return r, func() { release(); cancel() }, nil
 }
 
 // queries is the admission of selections: slots, per-session queues, and
 // the sessions waiting, in turn.
 type queries struct {
 	max, perSession, maxQueued int
-	share                      float64      // LongQueryShare
-	lookups                    atomic.Int64 // lookups by key admitted so far
 
 	mu       sync.Mutex
 	running  int

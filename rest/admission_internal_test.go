@@ -4,7 +4,6 @@ import (
 	"context"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/fourd/fourd"
 )
@@ -103,50 +102,3 @@ func waitQueued(t *testing.T, q *queries, id string, n int, start func()) {
 }
 
 func runtimeGosched() { runtime.Gosched() }
-
-// TestQueriesRest checks when a long selection's slot rests before the
-// next selection starts (LongQueryShare), and for how long.
-func TestQueriesRest(t *testing.T) {
-	ctx := context.Background()
-	withWaiter := func(q *queries) func() {
-		release, err := q.acquire(ctx, "A")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if r, err := q.acquire(ctx, "B"); err == nil {
-				r()
-			}
-		}()
-		waitQueued(t, q, "B", 0, func() {})
-		return func() { release(); <-done }
-	}
-	for _, tc := range []struct {
-		name    string
-		share   float64
-		ran     time.Duration
-		served  bool
-		waiting bool
-		want    time.Duration
-	}{
-		{"OKRestsAsLongAgain", 0.5, 100 * time.Millisecond, true, true, 100 * time.Millisecond},
-		{"OKRestsForItsShare", 0.25, 100 * time.Millisecond, true, true, 300 * time.Millisecond},
-		{"OKRestCapped", 0.5, 10 * time.Second, true, true, MaxRest},
-		{"OKShortQueryNoRest", 0.5, LongQuery - time.Millisecond, true, true, 0},
-		{"OKNoLookupsNoRest", 0.5, time.Second, false, true, 0},
-		{"OKNothingWaitingNoRest", 0.5, time.Second, true, false, 0},
-		{"OKShareOneNoRest", 1, time.Second, true, true, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			q := &queries{max: 1, perSession: 1, maxQueued: 3, share: tc.share}
-			if tc.waiting {
-				defer withWaiter(q)()
-			}
-			if got := q.rest(tc.ran, tc.served); got != tc.want {
-				t.Errorf("rest after %s: %s, want %s", tc.ran, got, tc.want)
-			}
-		})
-	}
-}

@@ -96,14 +96,7 @@ type Handler struct {
 	MaxQueries           int
 	MaxQueriesPerSession int
 	MaxQueuedPerSession  int
-	// LongQueryShare is the share of a selection slot's time that
-	// selections running LongQuery or more may take while lookups by key
-	// are being served and other selections wait (DefaultLongQueryShare
-	// when 0; 1 or more: no limit): after such a selection the slot rests
-	// for the rest of its share before the next one starts (see
-	// admission.go).
-	LongQueryShare float64
-	queries        queries
+	queries              queries
 
 	// BodyTimeout is how long a client has to send a request's whole
 	// body (DefaultBodyTimeout when 0; negative: no limit). Past it, the
@@ -158,10 +151,6 @@ func (h *Handler) Init() {
 	h.queries.max = orDefault(h.MaxQueries, DefaultMaxQueries)
 	h.queries.perSession = orDefault(h.MaxQueriesPerSession, DefaultMaxQueriesPerSession)
 	h.queries.maxQueued = orDefault(h.MaxQueuedPerSession, DefaultMaxQueuedPerSession)
-	h.queries.share = h.LongQueryShare
-	if h.queries.share == 0 {
-		h.queries.share = DefaultLongQueryShare
-	}
 	if h.Logger == nil {
 		h.Logger = slog.Default()
 	}

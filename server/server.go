@@ -143,14 +143,11 @@ type Server struct {
 	// (rest.DefaultQueryTimeout when 0, none when negative). MaxQueries
 	// caps the selections served at once (0: the cores less one, so that
 	// a lookup by key always finds a core and a reader), and
-	// MaxQueriesPerSession those of one session (0: the default), and
-	// LongQueryShare the share of a slot's time that long selections take
-	// while lookups are served (0: the default, 0.5; 1: no limit); see
+	// MaxQueriesPerSession those of one session (0: the default); see
 	// rest.Handler.
 	QueryTimeout         time.Duration
 	MaxQueries           int
 	MaxQueriesPerSession int
-	LongQueryShare       float64
 	// HeaderTimeout, ConnIdleTimeout and MaxHeaderBytes bound a
 	// connection before fourd sees a request: the time to send the
 	// headers, the idle time between requests, the size of the headers.
@@ -392,7 +389,6 @@ func (s *Server) Open() (err error) {
 		QueryTimeout:         s.QueryTimeout,
 		MaxQueries:           s.maxQueries(),
 		MaxQueriesPerSession: s.MaxQueriesPerSession,
-		LongQueryShare:       s.LongQueryShare,
 		Functions:            s.Functions,
 		Locks:                s.Locks,
 		DataReady:            s.DataReady,

@@ -52,7 +52,6 @@ func run() error {
 	greedy := flag.Int("greedy", 20, "expensive sorts one extra client sends at once, in one session")
 	think := flag.Duration("think", 50*time.Millisecond, "pause between two lookups of one client")
 	employees := flag.Int("employees", 100000, "demo employees (1 company per 100)")
-	share := flag.Float64("long-query-share", 0, "the server's LongQueryShare (0: its default; 1: no limit)")
 	unprotected := flag.Bool("unprotected", false, "turn off the query time budget and the admission limits")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run (server and clients) to this file")
 	goroutines := flag.String("goroutines", "", "write the goroutines half-way through the run to this file")
@@ -74,9 +73,8 @@ func run() error {
 	srv.DataDir = dir
 	srv.Logger = slog.New(slog.DiscardHandler)
 	srv.Demo, srv.DemoCompanies, srv.DemoEmployees = true, max(1, *employees/100), *employees
-	srv.LongQueryShare = *share
 	if *unprotected {
-		srv.QueryTimeout, srv.MaxQueries, srv.MaxQueriesPerSession, srv.LongQueryShare = -1, -1, -1, 1
+		srv.QueryTimeout, srv.MaxQueries, srv.MaxQueriesPerSession = -1, -1, -1
 	}
 	if err := srv.Open(); err != nil {
 		return err

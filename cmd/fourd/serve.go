@@ -64,7 +64,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	queryTimeout := fs.Duration("query-timeout", rest.DefaultQueryTimeout, "time budget of a data request that reads; past it, 503 errCode 1006 (0: none)")
 	maxQueries := fs.Int("max-queries", 0, "selections served at once, all sessions together; more wait their turn (0: the datastore's readers less one)")
 	maxQueriesPerSession := fs.Int("max-queries-per-session", rest.DefaultMaxQueriesPerSession, "selections of one session served at once; more wait their turn (0: no limit)")
-	longQueryShare := fs.Float64("long-query-share", rest.DefaultLongQueryShare, "share of a selection slot's time that selections running 20ms or more take while lookups by key are served and others wait (1: no limit)")
 	bodyTimeout := fs.Duration("body-timeout", rest.DefaultBodyTimeout, "how long a client has to send a request body; slower ones answer 400 (0: no limit)")
 	fs.IntVar(&lim.MaxPageSize, "max-page-size", lim.MaxPageSize, "largest $top a client may ask for; larger ones answer 400 (0: no limit)")
 	fs.IntVar(&lim.MaxDistinct, "max-distinct", lim.MaxDistinct, "most values of a $distinct answer; more answer 400 (0: no limit)")
@@ -112,10 +111,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv.MaxQueries = *maxQueries
 	srv.MaxQueriesPerSession = *maxQueriesPerSession
-	if *longQueryShare <= 0 || *longQueryShare > 1 {
-		return &exitError{code: 2, msg: fmt.Sprintf("--long-query-share %v: between 0 (excluded) and 1", *longQueryShare)}
-	}
-	srv.LongQueryShare = *longQueryShare
 	if *maxQueriesPerSession == 0 {
 		srv.MaxQueriesPerSession = -1
 	}
