@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fourd/fourd"
 	"github.com/fourd/fourd/access"
@@ -167,4 +171,55 @@ func usersSignature(list []fourd.User) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// agreeRoles makes sure that every node of a cluster (Shared) enforces the
+// same roles.json: the first node to join records the digest of its
+// roles (SHA-256 of the parsed file in its canonical JSON form, so that
+// spacing and key order do not count; "none" without a file), and a node
+// whose digest differs refuses to start, saying so. When no other node is
+// live, the joining node's digest replaces the recorded one: to change
+// roles.json, stop every node, change the file everywhere, start again.
+func (s *Server) agreeRoles() error {
+	if s.agree == nil {
+		return nil
+	}
+	digest := "none"
+	if s.Roles != nil {
+		b, err := json.Marshal(s.Roles)
+		if err != nil {
+			return fmt.Errorf("roles.json: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		digest = hex.EncodeToString(sum[:])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nodes, err := s.Registry.Nodes(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	alone := true
+	for _, n := range nodes {
+		if n.Name != s.Node {
+			alone = false
+		}
+	}
+	cur, err := s.agree(ctx, "roles", digest, alone)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	if cur != digest {
+		return fmt.Errorf("%s differs from the cluster's: the live nodes enforce roles %s, this node %s (SHA-256 of the parsed file; \"none\" without one): give every node the same roles.json, or stop every node to change it",
+			filepath.Join(s.DataDir, RolesFile), short(cur), short(digest))
+	}
+	return nil
+}
+
+// short returns the first 12 characters of a digest, for messages.
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
 }

@@ -171,10 +171,11 @@ type Server struct {
 	// dataclass functions against the model.
 	Functions *rest.Functions
 
-	data            fourd.Datastore // what Open opened: Data may be wrapped after
-	ownUsers        io.Closer       // the users directory Open opened on the datastore, closed with it
-	closeShared     func() error    // closes the connection to Shared (closeStores)
-	sharedSessions  bool            // Sessions is the cluster's (Shared): shutdown leaves them
+	data            fourd.Datastore                                                           // what Open opened: Data may be wrapped after
+	ownUsers        io.Closer                                                                 // the users directory Open opened on the datastore, closed with it
+	closeShared     func() error                                                              // closes the connection to Shared (closeStores)
+	agree           func(ctx context.Context, name, value string, alone bool) (string, error) // the cluster's settings (Shared), or nil
+	sharedSessions  bool                                                                      // Sessions is the cluster's (Shared): shutdown leaves them
 	demo            func(ctx context.Context, ds fourd.Datastore, companies, employees int, progress *fourd.ProgressIndicator) error
 	policy          *access.Policy
 	indexJobs       chan indexJob
@@ -291,6 +292,10 @@ func (s *Server) Open() (err error) {
 	s.indexJobs = make(chan indexJob, 256)
 	s.flushRequests = make(chan chan error)
 	if err := s.openAccess(); err != nil {
+		return err
+	}
+	if err := s.agreeRoles(); err != nil {
+		s.closeUsers()
 		return err
 	}
 	fillDemo, err := s.openData()

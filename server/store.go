@@ -143,7 +143,10 @@ type sharedStores struct {
 	// registry joins the cluster's process registry as the node named
 	// node whose processes are in table; close takes it out again.
 	registry func(node string, table fourd.ProcessTable) (reg fourd.ProcessRegistry, close func() error, err error)
-	close    func() error
+	// agree records value as the cluster's setting name, or returns the
+	// value the cluster holds (see redis.DB.AgreeSetting).
+	agree func(ctx context.Context, name, value string, alone bool) (string, error)
+	close func() error
 }
 
 // sharedBackends are the backends of the shared state, by URL scheme.
@@ -172,7 +175,7 @@ func openRedis(ctx context.Context, rawURL string, s *Server) (sharedStores, err
 		}
 		return reg, reg.Close, nil
 	}
-	return sharedStores{sessions: sessions, entitySets: sets, logins: redis.NewLoginLimiter(db), registry: registry, close: db.Close}, nil
+	return sharedStores{sessions: sessions, entitySets: sets, logins: redis.NewLoginLimiter(db), registry: registry, agree: db.AgreeSetting, close: db.Close}, nil
 }
 
 // sharedSchemes returns the URL schemes Shared accepts, sorted.
@@ -220,6 +223,7 @@ func (s *Server) openStores() error {
 			return fmt.Errorf("shared state: %w", err)
 		}
 		s.closeShared = shared.close
+		s.agree = shared.agree
 		if s.Sessions == nil && shared.sessions != nil {
 			s.Sessions = shared.sessions
 			s.sharedSessions = true
