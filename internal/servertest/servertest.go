@@ -69,6 +69,19 @@ func MustOpenServer(tb testing.TB, opts ...func(*server.Server)) *server.Server 
 		// A database named data, as the SQLite default is data.sqlite: the
 		// messages that name the database (4D's 1046) read the same.
 		srv.Datastore = pgtest.MustSchemaIn(tb, "data")
+		if srv.Users == nil {
+			// On a postgres:// datastore the server would keep its users in
+			// the database; these tests write users.json (WithUser, and
+			// tests that change the file while the server runs), so the
+			// users directory stays that file. postgres.UserStore has its
+			// own suite (storetest.TestUserStore) and server tests.
+			users, err := userfile.Open(filepath.Join(srv.DataDir, userfile.FileName))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			users.Cost = bcrypt.MinCost
+			srv.Users = users
+		}
 	}
 	if err := srv.Open(); err != nil {
 		tb.Fatalf("open server: %v", err)
