@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fourd/fourd"
+	"github.com/fourd/fourd/internal/layout"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -233,19 +234,9 @@ func createIndex(t *table, c *column, concurrently bool) string {
 // IndexRef names an index the model asks for (fourd.IndexRef).
 type IndexRef = fourd.IndexRef
 
-// Migration reports what Open changed in the schema, and what it left in
-// place because the model no longer names it. fourd never drops data: a
-// dataclass or attribute removed from the model keeps its table or column,
-// and comes back with its data if the model names it again with the same
-// type.
-type Migration struct {
-	Created        bool     // the schema held no fourd tables
-	AddedClasses   []string // dataclasses whose table was created
-	AddedAttrs     []string // "Class.attribute" whose column was added
-	KeptClasses    []string // tables of dataclasses the model no longer has
-	KeptAttrs      []string // columns of attributes the model no longer has
-	DroppedIndexes []string // indexes of attributes no longer indexed
-}
+// Migration reports what Open changed in the database, and what it left in
+// place because the model no longer names it (layout.Migration).
+type Migration = layout.Migration
 
 // Migration returns what Open changed in the schema.
 func (db *DB) Migration() Migration {
@@ -262,40 +253,6 @@ func (db *DB) MissingIndexes() []IndexRef {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	return slices.Clone(db.missing)
-}
-
-// storedSchema is what "__fourd" remembers of the tables it made: every
-// column ever added (attributes removed from the model included), with the
-// type it was created with.
-type storedSchema struct {
-	Tables map[string]*storedTable `json:"tables"`
-}
-
-type storedTable struct {
-	PrimaryKey string                   `json:"primaryKey"`
-	Columns    map[string]*storedColumn `json:"columns"`
-}
-
-type storedColumn struct {
-	Kind    fourd.AttributeKind `json:"kind"`
-	Type    fourd.AttributeType `json:"type"`              // the stored type (a relation: its key's)
-	Related string              `json:"related,omitempty"` // a relation's target
-}
-
-// sameStorage reports whether a column stored as have can hold an
-// attribute that wants want: the same kind, target and type, long and
-// long64 being one (both are bigint here).
-func sameStorage(have, want *storedColumn) bool {
-	integer := func(t fourd.AttributeType) bool { return t == fourd.AttrLong || t == fourd.AttrLong64 }
-	return have.Kind == want.Kind && have.Related == want.Related &&
-		(have.Type == want.Type || integer(have.Type) && integer(want.Type))
-}
-
-func describeColumn(c *storedColumn) string {
-	if c.Kind == fourd.KindRelatedEntity {
-		return "relatedEntity to " + c.Related
-	}
-	return string(c.Type)
 }
 
 // migrate creates or updates the schema in one transaction, under an
@@ -340,9 +297,9 @@ func (db *DB) migrate(ctx context.Context) error {
 				if err := db.createTable(ctx, tx, t); err != nil {
 					return err
 				}
-				st = &storedTable{PrimaryKey: dc.PrimaryKey, Columns: map[string]*storedColumn{}}
+				st = &layout.Table{PrimaryKey: dc.PrimaryKey, Columns: map[string]*layout.Column{}}
 				for _, c := range t.cols {
-					st.Columns[c.attr.Name] = &storedColumn{Kind: c.attr.Kind, Type: c.typ, Related: c.attr.RelatedDataClass}
+					st.Columns[c.attr.Name] = &layout.Column{Kind: c.attr.Kind, Type: c.typ, Related: c.attr.RelatedDataClass}
 				}
 				stored.Tables[dc.Name] = st
 				rep.AddedClasses = append(rep.AddedClasses, dc.Name)
@@ -352,11 +309,11 @@ func (db *DB) migrate(ctx context.Context) error {
 				return fmt.Errorf("%s: the primary key changed from %s to %s; fourd cannot change a table's primary key", dc.Name, st.PrimaryKey, dc.PrimaryKey)
 			}
 			for _, c := range t.cols {
-				want := &storedColumn{Kind: c.attr.Kind, Type: c.typ, Related: c.attr.RelatedDataClass}
+				want := &layout.Column{Kind: c.attr.Kind, Type: c.typ, Related: c.attr.RelatedDataClass}
 				have := st.Columns[c.attr.Name]
 				if have != nil {
-					if !sameStorage(have, want) {
-						return fmt.Errorf("%s.%s: the type changed from %s to %s; fourd does not convert stored data: give the attribute a new name, or convert the data yourself", dc.Name, c.attr.Name, describeColumn(have), describeColumn(want))
+					if !have.CanHold(want) {
+						return layout.ErrTypeChanged(dc.Name, c.attr.Name, have, want)
 					}
 					*have = *want // long and long64 share their storage
 					continue
@@ -456,8 +413,8 @@ func (db *DB) existingIndexes(ctx context.Context, tx pgx.Tx) (map[string]bool, 
 }
 
 // loadSchema reads what "__fourd" remembers; version 0 means a new schema.
-func loadSchema(ctx context.Context, tx pgx.Tx) (*storedSchema, int, error) {
-	s := &storedSchema{Tables: map[string]*storedTable{}}
+func loadSchema(ctx context.Context, tx pgx.Tx) (*layout.Schema, int, error) {
+	s := layout.NewSchema()
 	var version, data string
 	err := tx.QueryRow(ctx, `SELECT "value" FROM "__fourd" WHERE "key" = 'schemaVersion'`).Scan(&version)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -477,13 +434,13 @@ func loadSchema(ctx context.Context, tx pgx.Tx) (*storedSchema, int, error) {
 		return nil, 0, fmt.Errorf("read the stored schema: %w", err)
 	}
 	if s.Tables == nil {
-		s.Tables = map[string]*storedTable{}
+		s.Tables = map[string]*layout.Table{}
 	}
 	return s, v, nil
 }
 
 // saveSchema records the schema and the model as last applied.
-func saveSchema(ctx context.Context, tx pgx.Tx, s *storedSchema, m *fourd.Model) error {
+func saveSchema(ctx context.Context, tx pgx.Tx, s *layout.Schema, m *fourd.Model) error {
 	schema, err := json.Marshal(s)
 	if err != nil {
 		return err
